@@ -1,0 +1,81 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_STATUS_HELP;
+
+/// Security incident response for cloud infrastructure.
+#[derive(Debug, Parser)]
+#[command(name = "tocsin", version, after_help = EXIT_STATUS_HELP)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: $XDG_CONFIG_HOME/tocsin/config.toml, if it exists.
+    #[arg(long, global = true, env = "TOCSIN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). TOCSIN_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr; no progress bar.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode log files and print their events.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Events(EventsArgs),
+}
+
+/// Decoder settings shared by every command that reads logs.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Year of RFC 3164 syslog timestamps, which carry none. Default: the file's
+    /// modification year (with the December to January roll-over), else the current year.
+    #[arg(long, env = "TOCSIN_YEAR")]
+    pub year: Option<i32>,
+
+    /// Time zone of syslog timestamps without an offset, as an IANA name (Europe/Berlin).
+    /// Default: UTC.
+    #[arg(long, env = "TOCSIN_TIMEZONE", value_name = "TZ")]
+    pub timezone: Option<String>,
+
+    /// Field order of VPC Flow Logs files that have no header line, as in the flow log's
+    /// LogFormat: "version account-id interface-id srcaddr ...".
+    #[arg(long, env = "TOCSIN_FLOW_LOG_FORMAT", value_name = "FIELDS")]
+    pub flow_log_format: Option<String>,
+
+    /// Worker threads for decoding (0 = one per core).
+    #[arg(long, env = "TOCSIN_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Files or folders (read recursively) to decode; `-` reads standard input. Archives
+    /// (gzip, zip, tar.gz) are opened.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format: JSON lines (ECS documents), CSV, or a table for reading.
+    #[arg(long, value_enum, default_value_t = EventFormat::Json)]
+    pub format: EventFormat,
+
+    /// Print per-file and per-format counts of records, events, errors and skips to stderr.
+    #[arg(long)]
+    pub stats: bool,
+
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventFormat {
+    Json,
+    Csv,
+    Table,
+}

@@ -1,0 +1,52 @@
+//! The configuration file.
+//!
+//! Precedence, highest first: command-line flag, `TOCSIN_*` environment variable (both
+//! handled by clap), configuration file, built-in default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub decode: DecodeConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecodeConfig {
+    pub year: Option<i32>,
+    pub timezone: Option<String>,
+    pub flow_log_format: Option<String>,
+    pub threads: Option<usize>,
+    pub max_line_bytes: Option<usize>,
+}
+
+impl Config {
+    /// Loads `explicit` if given (it must exist), else the default file if it exists, else
+    /// the built-in defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => match default_path() {
+                Some(path) if path.exists() => path,
+                _ => return Ok(Config::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/tocsin/config.toml`, falling back to `~/.config` as the XDG base
+/// directory specification says.
+fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("tocsin").join("config.toml"))
+}

@@ -1,0 +1,48 @@
+//! The `tocsin` command.
+//!
+//! `main` parses the arguments, runs the command and turns its outcome into an exit status
+//! (see [`exit::Status`]); the commands live in [`commands`].
+
+mod args;
+mod commands;
+mod config;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit::Status;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+
+    let result = config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
+        Command::Events(events) => commands::events::run(&cli, events, &config),
+    });
+
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            eprintln!("tocsin: {}", output::sanitize(&format!("{error:#}")));
+            Status::CouldNotRun.into()
+        }
+    }
+}
+
+/// Logs go to stderr so that stdout carries only the command's output.
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -1,0 +1,403 @@
+//! Compilation of parsed detections into match trees.
+//!
+//! Field names are interned into [`FieldId`]s so that the matcher can cache each field's text
+//! once per event. String values are folded to lower case here, once, so matching folds only
+//! the event side.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use memchr::memmem;
+
+use crate::condition::{parse_condition, Cond};
+use crate::error::{ErrorKind, RuleError};
+use crate::matcher::fold_into;
+use crate::modifiers::{build_patterns, expand_placeholders, Modifier, Pattern, Piece};
+use crate::parser::{Detection, FieldItem, RawValue, Search};
+
+/// Index of an interned field name.
+pub type FieldId = u32;
+
+/// Interned field names of a rule set.
+#[derive(Clone, Debug, Default)]
+pub struct FieldTable {
+    names: Vec<String>,
+    ids: HashMap<String, FieldId>,
+}
+
+impl FieldTable {
+    pub fn intern(&mut self, name: &str) -> FieldId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as FieldId;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    pub fn name(&self, id: FieldId) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// One element of a compiled wildcard pattern, with literals already case-folded when the
+/// test is case-insensitive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GlobPiece {
+    Lit(Box<str>),
+    Star,
+    One,
+    Dash,
+}
+
+/// How a string value is compared.
+#[derive(Clone, Debug)]
+pub enum StrMatch {
+    Exact(Box<str>),
+    Prefix(Box<str>),
+    Suffix(Box<str>),
+    Contains(memmem::Finder<'static>),
+    Glob(Box<[GlobPiece]>),
+}
+
+/// A string comparison; `cased` compares the original text, otherwise the folded text.
+#[derive(Clone, Debug)]
+pub struct StrTest {
+    pub matcher: StrMatch,
+    pub cased: bool,
+}
+
+/// Numeric comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumOp {
+    Eq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl NumOp {
+    pub fn apply(self, left: f64, right: f64) -> bool {
+        match self {
+            NumOp::Eq => left == right,
+            NumOp::Gt => left > right,
+            NumOp::Gte => left >= right,
+            NumOp::Lt => left < right,
+            NumOp::Lte => left <= right,
+        }
+    }
+}
+
+/// The part of a timestamp that a time modifier extracts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// How a `fieldref` compares the two fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefMode {
+    Equal,
+    Contains,
+    Prefix,
+    Suffix,
+}
+
+/// One comparison of a field value.
+#[derive(Clone, Debug)]
+pub enum ValueTest {
+    Str(StrTest),
+    Regex(regex::Regex),
+    Cidr { network: IpAddr, prefix: u8 },
+    Num(NumOp, f64),
+    /// The field is missing or null.
+    Null,
+    Exists(bool),
+    FieldRef { other: FieldId, mode: RefMode, cased: bool },
+    Time { part: TimePart, op: NumOp, value: f64 },
+}
+
+/// A field (or, for keywords, every field) compared against a list of values.
+#[derive(Clone, Debug)]
+pub struct FieldTest {
+    /// `None` for keyword searches over all fields.
+    pub field: Option<FieldId>,
+    /// Each inner list is one rule value with its alternatives (ORed); outer lists are ORed,
+    /// or ANDed when `all` is set.
+    pub values: Vec<Vec<ValueTest>>,
+    pub all: bool,
+    /// `neq`: the test succeeds when the value comparison fails.
+    pub negate: bool,
+}
+
+impl FieldTest {
+    /// Reports whether any value needs the folded (lower-case) text of the field.
+    pub fn needs_folded(&self) -> bool {
+        self.values.iter().flatten().any(|v| matches!(v, ValueTest::Str(s) if !s.cased) || matches!(v, ValueTest::FieldRef { cased: false, .. }))
+    }
+}
+
+/// A compiled condition tree.
+#[derive(Clone, Debug)]
+pub enum Node {
+    Test(Box<FieldTest>),
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+    Not(Box<Node>),
+    Const(bool),
+}
+
+/// Everything compilation needs besides the detection itself.
+pub struct CompileContext<'a> {
+    pub fields: &'a mut FieldTable,
+    pub placeholders: &'a dyn Fn(&str) -> Option<Vec<String>>,
+}
+
+/// Compiles a detection (search identifiers and conditions) into one tree.
+pub fn compile_detection(detection: &Detection, ctx: &mut CompileContext) -> Result<Node, RuleError> {
+    let names: Vec<String> = detection.searches.iter().map(|(name, _)| name.clone()).collect();
+    let mut searches = Vec::with_capacity(detection.searches.len());
+    for (_, search) in &detection.searches {
+        searches.push(compile_search(search, ctx)?);
+    }
+    let mut roots = Vec::with_capacity(detection.conditions.len());
+    for condition in &detection.conditions {
+        let cond = parse_condition(condition, &names).map_err(RuleError::new)?;
+        roots.push(build_node(&cond, &searches));
+    }
+    Ok(if roots.len() == 1 { roots.pop().expect("one root") } else { Node::Or(roots.into()) })
+}
+
+fn build_node(cond: &Cond, searches: &[Node]) -> Node {
+    match cond {
+        Cond::Search(i) => searches[*i].clone(),
+        Cond::And(items) => Node::And(items.iter().map(|c| build_node(c, searches)).collect()),
+        Cond::Or(items) => Node::Or(items.iter().map(|c| build_node(c, searches)).collect()),
+        Cond::Not(inner) => Node::Not(Box::new(build_node(inner, searches))),
+    }
+}
+
+fn compile_search(search: &Search, ctx: &mut CompileContext) -> Result<Node, RuleError> {
+    Ok(match search {
+        Search::AllOf(items) => {
+            let tests = items.iter().map(|item| compile_item(item, ctx)).collect::<Result<Vec<_>, _>>()?;
+            if tests.is_empty() { Node::Const(true) } else { Node::And(tests.into()) }
+        }
+        Search::AnyOf(alternatives) => {
+            Node::Or(alternatives.iter().map(|s| compile_search(s, ctx)).collect::<Result<Vec<_>, _>>()?.into())
+        }
+        Search::Keywords(item) => compile_item(item, ctx)?,
+    })
+}
+
+fn unsupported(reason: String) -> RuleError {
+    RuleError::new(ErrorKind::Unsupported(reason))
+}
+
+/// Compiles one `field|modifiers: values` entry.
+pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, RuleError> {
+    let mods = &item.modifiers;
+    let has = |m: Modifier| mods.contains(&m);
+    let field_label = item.field.clone().unwrap_or_else(|| "keywords".into());
+    let field = item.field.as_deref().map(|f| ctx.fields.intern(f));
+    let all = has(Modifier::All);
+    let negate = has(Modifier::Neq);
+    let cased = has(Modifier::Cased);
+
+    if all && item.values.len() == 1 {
+        // The specification forbids `all` on one value; treating it as plain is harmless.
+    }
+    if has(Modifier::Exists) {
+        let [RawValue::Bool(b)] = item.values.as_slice() else {
+            return Err(RuleError::new(ErrorKind::Invalid { key: field_label, reason: "`exists` takes `true` or `false`".into() }));
+        };
+        if field.is_none() {
+            return Err(unsupported("`exists` without a field name".into()));
+        }
+        return Ok(Node::Test(Box::new(FieldTest { field, values: vec![vec![ValueTest::Exists(*b)]], all: false, negate: false })));
+    }
+
+    let time_part = mods.iter().find_map(|m| match m {
+        Modifier::Minute => Some(TimePart::Minute),
+        Modifier::Hour => Some(TimePart::Hour),
+        Modifier::Day => Some(TimePart::Day),
+        Modifier::Week => Some(TimePart::Week),
+        Modifier::Month => Some(TimePart::Month),
+        Modifier::Year => Some(TimePart::Year),
+        _ => None,
+    });
+    let num_op = mods.iter().find_map(|m| match m {
+        Modifier::Gt => Some(NumOp::Gt),
+        Modifier::Gte => Some(NumOp::Gte),
+        Modifier::Lt => Some(NumOp::Lt),
+        Modifier::Lte => Some(NumOp::Lte),
+        _ => None,
+    });
+    if field.is_none() && (num_op.is_some() || time_part.is_some() || has(Modifier::Cidr) || has(Modifier::FieldRef)) {
+        return Err(unsupported(format!("modifiers {mods:?} on keywords without a field name")));
+    }
+
+    let mut values = Vec::with_capacity(item.values.len());
+    for raw in &item.values {
+        let invalid_number = || {
+            RuleError::new(ErrorKind::Invalid { key: field_label.clone(), reason: format!("`{raw:?}` is not a number") })
+        };
+        let tests: Vec<ValueTest> = if let Some(part) = time_part {
+            let value = raw.as_f64().ok_or_else(invalid_number)?;
+            vec![ValueTest::Time { part, op: num_op.unwrap_or(NumOp::Eq), value }]
+        } else if let Some(op) = num_op {
+            vec![ValueTest::Num(op, raw.as_f64().ok_or_else(invalid_number)?)]
+        } else if *raw == RawValue::Null {
+            vec![ValueTest::Null]
+        } else if has(Modifier::FieldRef) {
+            let other = raw.text().expect("not null");
+            let mode = if has(Modifier::Contains) {
+                RefMode::Contains
+            } else if has(Modifier::StartsWith) {
+                RefMode::Prefix
+            } else if has(Modifier::EndsWith) {
+                RefMode::Suffix
+            } else {
+                RefMode::Equal
+            };
+            vec![ValueTest::FieldRef { other: ctx.fields.intern(&other), mode, cased }]
+        } else if has(Modifier::Cidr) {
+            let text = raw.text().expect("not null");
+            vec![parse_cidr(&text).ok_or_else(|| {
+                RuleError::new(ErrorKind::Invalid { key: field_label.clone(), reason: format!("`{text}` is not a CIDR network") })
+            })?]
+        } else if has(Modifier::Re) {
+            let text = raw.text().expect("not null");
+            vec![ValueTest::Regex(compile_regex(&text, mods)?)]
+        } else {
+            let text = raw.text().expect("not null");
+            let texts = if has(Modifier::Expand) {
+                match expand_placeholders(&text, ctx.placeholders) {
+                    Ok(texts) => texts,
+                    Err(name) => return Err(RuleError::new(ErrorKind::Placeholder(name))),
+                }
+            } else {
+                vec![text]
+            };
+            let mut tests = Vec::new();
+            for text in texts {
+                let mut modifiers = mods.clone();
+                if field.is_none() && !has(Modifier::StartsWith) && !has(Modifier::EndsWith) {
+                    // Keywords are substring searches over the event's fields.
+                    modifiers.push(Modifier::Contains);
+                }
+                for pattern in build_patterns(&text, &modifiers).map_err(RuleError::new)? {
+                    tests.push(ValueTest::Str(compile_pattern(&pattern, cased)));
+                }
+            }
+            tests
+        };
+        values.push(tests);
+    }
+    if values.is_empty() {
+        return Err(RuleError::new(ErrorKind::Invalid { key: field_label, reason: "an empty list of values matches nothing".into() }));
+    }
+    if !all && values.len() > 1 {
+        values = vec![values.into_iter().flatten().collect()];
+    }
+    Ok(Node::Test(Box::new(FieldTest { field, values, all, negate })))
+}
+
+fn compile_regex(text: &str, mods: &[Modifier]) -> Result<regex::Regex, RuleError> {
+    let mut builder = regex::RegexBuilder::new(text);
+    builder
+        .case_insensitive(mods.contains(&Modifier::ReI))
+        .multi_line(mods.contains(&Modifier::ReM))
+        .dot_matches_new_line(mods.contains(&Modifier::ReS))
+        .size_limit(1 << 24);
+    builder.build().map_err(|error| {
+        let reason = error.to_string();
+        let kind = if reason.contains("look-around") || reason.contains("backreferences") {
+            ErrorKind::Unsupported(format!("regular expression `{text}` uses look-around or backreferences, which the Rust regex engine does not support"))
+        } else {
+            ErrorKind::Regex { pattern: text.to_string(), reason }
+        };
+        RuleError::new(kind)
+    })
+}
+
+fn parse_cidr(text: &str) -> Option<ValueTest> {
+    let (address, prefix) = match text.trim().split_once('/') {
+        Some((a, p)) => (a, p.parse::<u8>().ok()?),
+        None => (text.trim(), if text.contains(':') { 128 } else { 32 }),
+    };
+    let network: IpAddr = address.parse().ok()?;
+    let max = if network.is_ipv4() { 32 } else { 128 };
+    (prefix <= max).then_some(ValueTest::Cidr { network, prefix })
+}
+
+fn fold(text: &str) -> Box<str> {
+    let mut out = String::with_capacity(text.len());
+    fold_into(text, &mut out);
+    out.into_boxed_str()
+}
+
+/// Compiles a pattern into the cheapest matcher that gives the same result.
+pub fn compile_pattern(pattern: &Pattern, cased: bool) -> StrTest {
+    let lit = |s: &str| if cased { Box::<str>::from(s) } else { fold(s) };
+    let matcher = match pattern.0.as_slice() {
+        [] => StrMatch::Exact("".into()),
+        [Piece::Lit(s)] => StrMatch::Exact(lit(s)),
+        [Piece::Lit(s), Piece::Star] => StrMatch::Prefix(lit(s)),
+        [Piece::Star, Piece::Lit(s)] => StrMatch::Suffix(lit(s)),
+        [Piece::Star, Piece::Lit(s), Piece::Star] => StrMatch::Contains(memmem::Finder::new(lit(s).as_bytes()).into_owned()),
+        pieces => StrMatch::Glob(
+            pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Lit(s) => GlobPiece::Lit(lit(s)),
+                    Piece::Star => GlobPiece::Star,
+                    Piece::One => GlobPiece::One,
+                    Piece::Dash => GlobPiece::Dash,
+                })
+                .collect(),
+        ),
+    };
+    StrTest { matcher, cased }
+}
+
+impl StrTest {
+    /// Returns the longest literal that any text this test accepts must contain (folded).
+    pub fn required_literal(&self) -> Option<String> {
+        let text = match &self.matcher {
+            StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) => s.to_string(),
+            StrMatch::Contains(finder) => String::from_utf8_lossy(finder.needle()).into_owned(),
+            StrMatch::Glob(pieces) => pieces
+                .iter()
+                .filter_map(|p| match p {
+                    GlobPiece::Lit(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .max_by_key(String::len)?,
+        };
+        if text.is_empty() {
+            return None;
+        }
+        if self.cased {
+            let mut out = String::new();
+            fold_into(&text, &mut out);
+            return Some(out);
+        }
+        Some(text)
+    }
+}

@@ -1,0 +1,485 @@
+//! Evaluation of compiled rules against one [`Event`].
+//!
+//! Field values are read straight from the event. Each field a rule asks for is rendered as
+//! text and case-folded at most once per event, into buffers of a [`Scratch`] that the caller
+//! reuses, so the common path allocates nothing per event. Lists take a slower path that
+//! allocates, because each element is compared on its own.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use tocsin_event::{Event, Value};
+
+use crate::compile::{FieldId, FieldTable, FieldTest, GlobPiece, Node, NumOp, RefMode, StrMatch, StrTest, TimePart, ValueTest};
+use crate::modifiers::DASHES;
+
+/// Appends the case-folded form of `text` to `out`.
+///
+/// ASCII text takes a fast path. Other text is folded per character with Unicode lower-case
+/// mapping plus the final sigma and long s mapped to their plain forms, which covers Cyrillic,
+/// Greek, accented and fullwidth letters. The mapping is locale-independent: Turkish dotless
+/// `ı` stays distinct from `i`, and `İ` folds to `i` followed by U+0307, as in the Unicode
+/// default case mapping.
+pub fn fold_into(text: &str, out: &mut String) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\u{03C2}' => out.push('\u{03C3}'),
+            '\u{017F}' => out.push('s'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotState {
+    Missing,
+    Null,
+    Text,
+    List,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    epoch: u32,
+    state: SlotState,
+    raw: (u32, u32),
+    /// Range in the folded buffer; `u32::MAX` start when not folded yet.
+    folded: (u32, u32),
+}
+
+const EMPTY_SLOT: Slot = Slot { epoch: 0, state: SlotState::Missing, raw: (0, 0), folded: (u32::MAX, 0) };
+
+/// Per-thread buffers reused across events.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    epoch: u32,
+    slots: Vec<Slot>,
+    raw: String,
+    folded: String,
+    keyword_raw: String,
+    keyword_folded: String,
+    pub(crate) seen: Vec<u32>,
+    pub(crate) candidates: Vec<u32>,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch::default()
+    }
+
+    /// Starts a new event: invalidates all cached fields without touching them.
+    pub(crate) fn reset(&mut self, fields: usize, rules: usize) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.slots.iter_mut().for_each(|s| s.epoch = 0);
+            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+        if self.slots.len() < fields {
+            self.slots.resize(fields, EMPTY_SLOT);
+        }
+        if self.seen.len() < rules {
+            self.seen.resize(rules, 0);
+        }
+        self.raw.clear();
+        self.folded.clear();
+        self.candidates.clear();
+    }
+
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+}
+
+/// The event being matched and the cache of its field texts.
+pub struct EvalCtx<'a> {
+    pub event: &'a Event,
+    pub fields: &'a FieldTable,
+    /// Renames for this event's log source: (rule field, event field).
+    pub field_map: &'static [(&'static str, &'static str)],
+    pub scratch: &'a mut Scratch,
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Str(s) => out.push_str(s),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        other => {
+            let _ = other.write_text(out);
+        }
+    }
+}
+
+impl<'a> EvalCtx<'a> {
+    /// Looks up a field by its rule name, trying the log source's rename when it is missing.
+    pub fn lookup(&self, id: FieldId) -> Option<&'a Value> {
+        let name = self.fields.name(id);
+        if let Some(value) = self.event.get(name) {
+            return Some(value);
+        }
+        let mapped = self.field_map.iter().find(|(from, _)| *from == name)?.1;
+        self.event.get(mapped)
+    }
+
+    /// Fills the slot of `id` for this event and returns its state.
+    fn load(&mut self, id: FieldId) -> SlotState {
+        let epoch = self.scratch.epoch;
+        let slot = self.scratch.slots[id as usize];
+        if slot.epoch == epoch {
+            return slot.state;
+        }
+        let value = self.lookup(id);
+        let scratch = &mut *self.scratch;
+        let start = scratch.raw.len() as u32;
+        let state = match value {
+            None => SlotState::Missing,
+            Some(Value::Null) => SlotState::Null,
+            Some(Value::List(items)) => {
+                // Joined with NUL so that literal prefiltering over the list stays exact for
+                // each element; evaluation compares elements one by one.
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        scratch.raw.push('\0');
+                    }
+                    write_value(item, &mut scratch.raw);
+                }
+                SlotState::List
+            }
+            Some(value) => {
+                write_value(value, &mut scratch.raw);
+                SlotState::Text
+            }
+        };
+        let end = scratch.raw.len() as u32;
+        scratch.slots[id as usize] = Slot { epoch, state, raw: (start, end), folded: (u32::MAX, 0) };
+        state
+    }
+
+    fn ensure_folded(&mut self, id: FieldId) {
+        let slot = self.scratch.slots[id as usize];
+        if slot.folded.0 != u32::MAX {
+            return;
+        }
+        let scratch = &mut *self.scratch;
+        let start = scratch.folded.len();
+        let raw = &scratch.raw[slot.raw.0 as usize..slot.raw.1 as usize];
+        fold_into(raw, &mut scratch.folded);
+        scratch.slots[id as usize].folded = (start as u32, scratch.folded.len() as u32);
+    }
+
+    fn raw_text(&self, id: FieldId) -> &str {
+        let slot = self.scratch.slots[id as usize];
+        &self.scratch.raw[slot.raw.0 as usize..slot.raw.1 as usize]
+    }
+
+    fn folded_text(&self, id: FieldId) -> &str {
+        let slot = self.scratch.slots[id as usize];
+        &self.scratch.folded[slot.folded.0 as usize..slot.folded.1 as usize]
+    }
+
+    /// Returns the folded text of a field for literal prefiltering (lists joined by NUL), or
+    /// `None` when the field is missing or null.
+    pub fn folded_for_index(&mut self, id: FieldId) -> Option<&str> {
+        match self.load(id) {
+            SlotState::Missing | SlotState::Null => None,
+            SlotState::Text | SlotState::List => {
+                self.ensure_folded(id);
+                Some(self.folded_text(id))
+            }
+        }
+    }
+
+    pub fn eval(&mut self, node: &Node) -> bool {
+        match node {
+            Node::Test(test) => self.eval_test(test),
+            Node::And(items) => items.iter().all(|n| self.eval(n)),
+            Node::Or(items) => items.iter().any(|n| self.eval(n)),
+            Node::Not(inner) => !self.eval(inner),
+            Node::Const(b) => *b,
+        }
+    }
+
+    fn eval_test(&mut self, test: &FieldTest) -> bool {
+        let Some(id) = test.field else {
+            return self.eval_keywords(test);
+        };
+        let state = self.load(id);
+        for value in test.values.iter().flatten() {
+            if let ValueTest::FieldRef { other, .. } = value {
+                self.load(*other);
+                self.ensure_folded(*other);
+            }
+        }
+        let result = match state {
+            SlotState::Missing | SlotState::Null => self.combine(test, |_, v| missing_matches(v, state == SlotState::Null)),
+            SlotState::Text => {
+                if test.needs_folded() {
+                    self.ensure_folded(id);
+                }
+                let this = &*self;
+                let raw = this.raw_text(id);
+                let folded = if test.needs_folded() { this.folded_text(id) } else { "" };
+                this.combine(test, |ctx, v| ctx.value_matches(v, raw, folded))
+            }
+            SlotState::List => {
+                let Some(Value::List(items)) = self.lookup(id) else { return false };
+                let this = &*self;
+                this.combine(test, |ctx, v| {
+                    items.iter().any(|item| {
+                        let mut raw = String::new();
+                        write_value(item, &mut raw);
+                        let mut folded = String::new();
+                        fold_into(&raw, &mut folded);
+                        ctx.value_matches(v, &raw, &folded)
+                    })
+                })
+            }
+        };
+        result != test.negate
+    }
+
+    /// Applies the any/all logic of a test over its values and their alternatives.
+    fn combine(&self, test: &FieldTest, check: impl Fn(&Self, &ValueTest) -> bool) -> bool {
+        let group = |alternatives: &Vec<ValueTest>| alternatives.iter().any(|v| check(self, v));
+        if test.all { test.values.iter().all(group) } else { test.values.iter().any(group) }
+    }
+
+    fn value_matches(&self, test: &ValueTest, raw: &str, folded: &str) -> bool {
+        match test {
+            ValueTest::Str(s) => str_matches(s, if s.cased { raw } else { folded }),
+            ValueTest::Regex(re) => re.is_match(raw),
+            ValueTest::Cidr { network, prefix } => parse_ip(raw).is_some_and(|ip| in_network(ip, *network, *prefix)),
+            ValueTest::Num(op, right) => parse_number(raw).is_some_and(|left| op.apply(left, *right)),
+            ValueTest::Null => false,
+            ValueTest::Exists(b) => *b,
+            ValueTest::FieldRef { other, mode, cased } => {
+                let slot = self.scratch.slots[*other as usize];
+                if matches!(slot.state, SlotState::Missing | SlotState::Null) {
+                    return false;
+                }
+                let (left, right) = if *cased { (raw, self.raw_text(*other)) } else { (folded, self.folded_text(*other)) };
+                match mode {
+                    RefMode::Equal => left == right,
+                    RefMode::Contains => left.contains(right),
+                    RefMode::Prefix => left.starts_with(right),
+                    RefMode::Suffix => left.ends_with(right),
+                }
+            }
+            ValueTest::Time { part, op, value } => time_part(raw, *part).is_some_and(|x| op.apply(x as f64, *value)),
+        }
+    }
+
+    /// Searches every field of the event; a value matches when any field matches it.
+    fn eval_keywords(&mut self, test: &FieldTest) -> bool {
+        let event = self.event;
+        let mut raw = std::mem::take(&mut self.scratch.keyword_raw);
+        let mut folded = std::mem::take(&mut self.scratch.keyword_folded);
+        let check = |v: &ValueTest, raw: &mut String, folded: &mut String| {
+            event.fields().iter().any(|field| {
+                let mut any = false;
+                for_each_scalar(&field.value, &mut |value| {
+                    if any {
+                        return;
+                    }
+                    raw.clear();
+                    folded.clear();
+                    write_value(value, raw);
+                    fold_into(raw, folded);
+                    any = self.value_matches(v, raw, folded);
+                });
+                any
+            })
+        };
+        let group = |alternatives: &Vec<ValueTest>, raw: &mut String, folded: &mut String| {
+            alternatives.iter().any(|v| check(v, raw, folded))
+        };
+        let result = if test.all {
+            test.values.iter().all(|g| group(g, &mut raw, &mut folded))
+        } else {
+            test.values.iter().any(|g| group(g, &mut raw, &mut folded))
+        };
+        self.scratch.keyword_raw = raw;
+        self.scratch.keyword_folded = folded;
+        result != test.negate
+    }
+}
+
+fn for_each_scalar(value: &Value, f: &mut dyn FnMut(&Value)) {
+    match value {
+        Value::List(items) => items.iter().for_each(|item| for_each_scalar(item, f)),
+        Value::Null => {}
+        other => f(other),
+    }
+}
+
+fn missing_matches(test: &ValueTest, is_null: bool) -> bool {
+    match test {
+        ValueTest::Null => true,
+        ValueTest::Exists(b) => *b == is_null,
+        _ => false,
+    }
+}
+
+/// Compares text with a string test; the caller passes folded text unless the test is cased.
+pub fn str_matches(test: &StrTest, text: &str) -> bool {
+    match &test.matcher {
+        StrMatch::Exact(s) => text == &**s,
+        StrMatch::Prefix(s) => text.starts_with(&**s),
+        StrMatch::Suffix(s) => text.ends_with(&**s),
+        StrMatch::Contains(finder) => finder.find(text.as_bytes()).is_some(),
+        StrMatch::Glob(pieces) => glob_matches(pieces, text),
+    }
+}
+
+/// Matches a wildcard pattern, backtracking to the last `*` on a mismatch.
+fn glob_matches(pieces: &[GlobPiece], text: &str) -> bool {
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut resume: Option<(usize, usize)> = None;
+    loop {
+        if pi < pieces.len() {
+            let rest = &text[ti..];
+            let advanced = match &pieces[pi] {
+                GlobPiece::Star => {
+                    if pi + 1 == pieces.len() {
+                        return true;
+                    }
+                    resume = Some((pi + 1, ti));
+                    pi += 1;
+                    continue;
+                }
+                GlobPiece::Lit(lit) => rest.starts_with(&**lit).then_some(lit.len()),
+                GlobPiece::One => rest.chars().next().map(char::len_utf8),
+                GlobPiece::Dash => rest.chars().next().filter(|c| DASHES.contains(c)).map(char::len_utf8),
+            };
+            if let Some(len) = advanced {
+                pi += 1;
+                ti += len;
+                continue;
+            }
+        } else if ti == text.len() {
+            return true;
+        }
+        match resume {
+            Some((resume_pi, resume_ti)) if resume_ti < text.len() => {
+                let step = text[resume_ti..].chars().next().map_or(1, char::len_utf8);
+                resume = Some((resume_pi, resume_ti + step));
+                pi = resume_pi;
+                ti = resume_ti + step;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Parses an address for `cidr`. An IPv4-mapped IPv6 address (`::ffff:192.0.2.7`) is treated
+/// as the IPv4 address it carries, so IPv4 networks match it.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let ip: IpAddr = text.trim().trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    Some(match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    })
+}
+
+fn in_network(ip: IpAddr, network: IpAddr, prefix: u8) -> bool {
+    match (ip, network) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Parses a number at comparison time: decimal integers and floats, and `0x` hexadecimal.
+fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return i64::from_str_radix(hex, 16).ok().map(|i| i as f64);
+    }
+    text.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Extracts a time part from RFC 3339 text or from `YYYY-MM-DD HH:MM:SS[.fff]` (Sysmon's
+/// `UtcTime`). Week numbers are ISO 8601 weeks.
+fn time_part(text: &str, part: TimePart) -> Option<u32> {
+    let text = text.trim();
+    let time = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.naive_utc())
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok())?;
+    Some(match part {
+        TimePart::Minute => time.minute(),
+        TimePart::Hour => time.hour(),
+        TimePart::Day => time.day(),
+        TimePart::Week => time.iso_week().week(),
+        TimePart::Month => time.month(),
+        TimePart::Year => time.year() as u32,
+    })
+}
+
+/// Re-export for the numeric comparison used by correlation thresholds.
+pub(crate) fn parse_event_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => parse_number(s),
+        _ => None,
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_numop(op: NumOp) -> NumOp {
+    op
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_unicode() {
+        let mut out = String::new();
+        fold_into("ПРИВЕТ ΣΟΦΟΣ Ａ", &mut out);
+        assert_eq!(out, "привет σοφοσ ａ");
+    }
+
+    #[test]
+    fn glob_backtracks() {
+        let pieces = [GlobPiece::Star, GlobPiece::Lit("ab".into()), GlobPiece::One, GlobPiece::Lit("d".into())];
+        assert!(glob_matches(&pieces, "xxabababcd"));
+        assert!(!glob_matches(&pieces, "xxabd"));
+        let dash = [GlobPiece::Lit("a".into()), GlobPiece::Dash, GlobPiece::Lit("b".into())];
+        assert!(glob_matches(&dash, "a\u{2015}b"));
+        assert!(!glob_matches(&dash, "a_b"));
+    }
+
+    #[test]
+    fn cidr_membership() {
+        let net: IpAddr = "2001:db8::".parse().unwrap();
+        assert!(in_network(parse_ip("2001:0DB8:0000:0000::5").unwrap(), net, 64));
+        assert!(!in_network(parse_ip("2001:db8:0:1::1").unwrap(), net, 64));
+        let v4: IpAddr = "192.0.2.0".parse().unwrap();
+        assert!(in_network(parse_ip("::ffff:192.0.2.7").unwrap(), v4, 24));
+        assert!(parse_ip("-").is_none());
+    }
+
+    #[test]
+    fn time_parts() {
+        assert_eq!(time_part("2025-11-27 07:40:10.132", TimePart::Hour), Some(7));
+        assert_eq!(time_part("2025-11-27T07:40:10Z", TimePart::Month), Some(11));
+    }
+}
