@@ -49,6 +49,12 @@ pub struct DecodeArgs {
     #[arg(long, env = "TOCSIN_FLOW_LOG_FORMAT", value_name = "FIELDS")]
     pub flow_log_format: Option<String>,
 
+    /// Decode every input as this format instead of recognising it from its content
+    /// (evtx, windows-xml, windows-json, syslog, journald, auditd, vpcflow, cloudtrail,
+    /// cloudwatch-subscription, cloudwatch-events, cloudwatch-export, guardduty, securityhub).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+
     /// Worker threads for decoding (0 = one per core).
     #[arg(long, env = "TOCSIN_THREADS", value_name = "N")]
     pub threads: Option<usize>,

@@ -92,3 +92,17 @@ mod tests {
         assert_eq!(t.to_string(), "2023-07-10T11:45:01Z");
     }
 }
+
+impl serde::Serialize for Timestamp {
+    /// Serializes as the RFC 3339 text of [`Timestamp`]'s `Display`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Timestamp::parse_rfc3339(&text).ok_or_else(|| serde::de::Error::custom(format!("invalid RFC 3339 time {text:?}")))
+    }
+}

@@ -59,6 +59,29 @@ impl Format {
         }
     }
 
+    /// Every format, in the order `--input-format` lists them.
+    pub const ALL: &'static [Format] = &[
+        Format::Evtx,
+        Format::WindowsXml,
+        Format::WindowsJson,
+        Format::Syslog,
+        Format::Journald,
+        Format::Auditd,
+        Format::VpcFlow,
+        Format::CloudTrail,
+        Format::CloudTrailDigest,
+        Format::CloudWatchSubscription,
+        Format::CloudWatchEvents,
+        Format::CloudWatchExport,
+        Format::GuardDuty,
+        Format::SecurityHub,
+    ];
+
+    /// Looks a format up by its [`Format::name`].
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
     /// Recognises the format from the first bytes of an input (up to [`SNIFF_BYTES`]).
     ///
     /// Binary signatures come first, then JSON documents by their keys, then line formats by

@@ -163,7 +163,7 @@ pub fn decode_reader(
         return;
     }
 
-    let Some(format) = Format::sniff(&head) else {
+    let Some(format) = options.format.or_else(|| Format::sniff(&head)) else {
         if head.is_empty() {
             all.push(FileStats { path: source.path.clone(), ..Default::default() });
             return;
@@ -312,4 +312,18 @@ pub fn decode_bytes_input(name: &str, data: &[u8], options: &Options, out: &mut 
     let mut all = Vec::new();
     decode_bytes(data, source, None, options, out, &mut all, 0);
     all
+}
+
+/// Decodes an input in memory as `format`, without sniffing or opening archives: what a
+/// fuzz target for one decoder needs, and what a caller uses when it knows the format.
+pub fn decode_bytes_as(format: Format, name: &str, data: &[u8], options: &Options, out: &mut dyn Output) -> FileStats {
+    let source = SourceRef::new(name);
+    let mut stats = FileStats { path: name.to_string(), format: Some(format), ..Default::default() };
+    let mut ctx = Context::new(source, options, &mut stats, out);
+    if format == Format::Evtx {
+        decode::evtx::decode(data, &mut ctx);
+    } else if let Err(e) = decode::decode_stream(format, &mut Cursor::new(data), &mut ctx) {
+        ctx.error(Location::File, format!("input ended early: {e}; events before this point were kept"));
+    }
+    stats
 }

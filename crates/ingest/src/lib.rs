@@ -27,6 +27,6 @@ pub use json::flatten_json;
 pub use lines::{Line, LineError, LineReader};
 pub use options::Options;
 pub use report::{Collect, Context, FileStats, Location, Output, RecordError};
-pub use input::decode_bytes_input;
+pub use input::{decode_bytes_as, decode_bytes_input};
 
 pub use tocsin_event::Event;

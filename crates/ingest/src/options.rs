@@ -1,5 +1,7 @@
 use chrono_tz::Tz;
 
+use crate::Format;
+
 /// Decoder settings that the command line or config file may change.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -21,6 +23,8 @@ pub struct Options {
     pub max_decompressed_bytes: u64,
     /// Threads the EVTX parser may use inside one file (0 = one per core).
     pub evtx_threads: usize,
+    /// Decode every input (after opening archives) as this format instead of sniffing it.
+    pub format: Option<Format>,
 }
 
 impl Default for Options {
@@ -33,6 +37,7 @@ impl Default for Options {
             max_buffered_bytes: 1 << 30,
             max_decompressed_bytes: 16 << 30,
             evtx_threads: 1,
+            format: None,
         }
     }
 }

@@ -36,6 +36,10 @@ impl FieldTable {
         id
     }
 
+    pub fn id(&self, name: &str) -> Option<FieldId> {
+        self.ids.get(name).copied()
+    }
+
     pub fn name(&self, id: FieldId) -> &str {
         &self.names[id as usize]
     }

@@ -14,7 +14,7 @@
 //! for an allowed lateness (5 minutes by default) to reorder them, and counts the ones that
 //! arrive later than that.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use tocsin_event::{Event, Value};
 
@@ -103,6 +103,8 @@ struct Observation {
     group: Vec<String>,
     text: Option<String>,
     number: Option<f64>,
+    /// Identity of the source record, so that a record fed twice counts once.
+    record: String,
 }
 
 #[derive(Clone, Debug)]
@@ -111,20 +113,23 @@ struct Entry {
     rule_pos: usize,
     text: Option<String>,
     number: Option<f64>,
+    record: String,
 }
 
 #[derive(Debug, Default)]
 struct Series {
     entries: VecDeque<Entry>,
     distinct: HashMap<String, usize>,
+    records: HashSet<String>,
     consumed_until: Option<i64>,
     last_update: i64,
 }
 
 impl Series {
     fn pop_front(&mut self) {
-        if let Some(entry) = self.entries.pop_front()
-            && let Some(text) = entry.text
+        let Some(entry) = self.entries.pop_front() else { return };
+        self.records.remove(&entry.record);
+        if let Some(text) = entry.text
             && let Some(count) = self.distinct.get_mut(&text)
         {
             *count -= 1;
@@ -137,6 +142,7 @@ impl Series {
     fn clear(&mut self) {
         self.entries.clear();
         self.distinct.clear();
+        self.records.clear();
     }
 }
 
@@ -196,7 +202,12 @@ fn observe(
         }
         _ => {}
     }
-    Some(Observation { correlation: index, rule_pos, time_ms: time.timestamp_millis(), sequence, group, text, number })
+    let evidence = &event.evidence;
+    let record = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{}",
+        evidence.source.path, evidence.record_id, evidence.offset, evidence.line, evidence.index, time.timestamp_millis()
+    );
+    Some(Observation { correlation: index, rule_pos, time_ms: time.timestamp_millis(), sequence, group, text, number, record })
 }
 
 fn eval_cond(cond: &Cond, present: &[bool]) -> bool {
@@ -335,7 +346,7 @@ fn close_expired(def: &CorrelationDef, index: usize, group: &[String], series: &
 
 /// Adds one observation, in time order, to its series and returns an alert when it fires.
 fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observation, max_entries: usize, stats: &mut CorrelationStats, out: &mut Vec<CorrelationAlert>) {
-    if series.consumed_until.is_some_and(|t| obs.time_ms <= t) {
+    if series.consumed_until.is_some_and(|t| obs.time_ms <= t) || series.records.contains(&obs.record) {
         stats.already_correlated += 1;
         return;
     }
@@ -348,7 +359,8 @@ fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observatio
         *series.distinct.entry(text.clone()).or_default() += 1;
     }
     series.last_update = obs.time_ms;
-    series.entries.push_back(Entry { time_ms: obs.time_ms, rule_pos: obs.rule_pos, text: obs.text, number: obs.number });
+    series.records.insert(obs.record.clone());
+    series.entries.push_back(Entry { time_ms: obs.time_ms, rule_pos: obs.rule_pos, text: obs.text, number: obs.number, record: obs.record });
     if upper_bound_only(&def.threshold) {
         return;
     }

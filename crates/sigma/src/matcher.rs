@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use tocsin_event::{Event, Value};
 
-use crate::compile::{FieldId, FieldTable, FieldTest, GlobPiece, Node, NumOp, RefMode, StrMatch, StrTest, TimePart, ValueTest};
+use crate::compile::{FieldId, FieldTable, FieldTest, GlobPiece, Node, RefMode, StrMatch, StrTest, TimePart, ValueTest};
 use crate::modifiers::DASHES;
 
 /// Appends the case-folded form of `text` to `out`.
@@ -105,6 +105,8 @@ pub struct EvalCtx<'a> {
     /// Renames for this event's log source: (rule field, event field).
     pub field_map: &'static [(&'static str, &'static str)],
     pub scratch: &'a mut Scratch,
+    /// Set by [`EvalCtx::preload`].
+    pub preloaded: bool,
 }
 
 fn write_value(value: &Value, out: &mut String) {
@@ -130,6 +132,23 @@ impl<'a> EvalCtx<'a> {
         self.event.get(mapped)
     }
 
+    /// Fills the slots of all event fields that some rule names, in one pass over the event.
+    ///
+    /// After this, a field without a slot is missing under its source name, so [`Self::load`]
+    /// only needs the slower [`Event::get`] for names that can be ECS aliases (they contain a
+    /// dot) or that the log source renames.
+    pub fn preload(&mut self) {
+        let event = self.event;
+        for field in event.fields() {
+            if let Some(id) = self.fields.id(&field.name)
+                && self.scratch.slots[id as usize].epoch != self.scratch.epoch
+            {
+                self.fill(id, Some(&field.value));
+            }
+        }
+        self.preloaded = true;
+    }
+
     /// Fills the slot of `id` for this event and returns its state.
     fn load(&mut self, id: FieldId) -> SlotState {
         let epoch = self.scratch.epoch;
@@ -137,7 +156,17 @@ impl<'a> EvalCtx<'a> {
         if slot.epoch == epoch {
             return slot.state;
         }
-        let value = self.lookup(id);
+        let name = self.fields.name(id);
+        let value = if self.preloaded && !name.contains('.') && !self.field_map.iter().any(|(from, _)| *from == name) {
+            None
+        } else {
+            self.lookup(id)
+        };
+        self.fill(id, value)
+    }
+
+    fn fill(&mut self, id: FieldId, value: Option<&Value>) -> SlotState {
+        let epoch = self.scratch.epoch;
         let scratch = &mut *self.scratch;
         let start = scratch.raw.len() as u32;
         let state = match value {
@@ -431,7 +460,7 @@ fn time_part(text: &str, part: TimePart) -> Option<u32> {
     })
 }
 
-/// Re-export for the numeric comparison used by correlation thresholds.
+/// Reads a number from an event value for numeric correlations.
 pub(crate) fn parse_event_number(value: &Value) -> Option<f64> {
     match value {
         Value::Int(i) => Some(*i as f64),
@@ -439,11 +468,6 @@ pub(crate) fn parse_event_number(value: &Value) -> Option<f64> {
         Value::Str(s) => parse_number(s),
         _ => None,
     }
-}
-
-#[allow(dead_code)]
-fn _assert_numop(op: NumOp) -> NumOp {
-    op
 }
 
 #[cfg(test)]

@@ -401,14 +401,6 @@ fn parse_logsource(value: Option<&Yaml>, locator: &Locator) -> Result<LogSource,
 }
 
 /// Parses the search identifiers and `condition` of a mapping, skipping `ignored` keys.
-pub(crate) fn parse_detection_yaml(text: &str) -> Result<Detection, RuleError> {
-    let value: Yaml = yaml_serde::from_str(text).map_err(|e| RuleError::new(ErrorKind::Yaml(e.to_string())))?;
-    let Yaml::Mapping(map) = value else {
-        return Err(invalid("detection", "expected a mapping"));
-    };
-    parse_detection(&map, &Locator { text, start_line: 1 }, &[])
-}
-
 fn parse_detection(map: &Mapping, locator: &Locator, ignored: &[&str]) -> Result<Detection, RuleError> {
     let mut searches = Vec::new();
     let mut conditions = Vec::new();

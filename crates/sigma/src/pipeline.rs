@@ -69,8 +69,8 @@ fn logsource_of(map: &Mapping) -> LogSource {
 
 impl Pipeline {
     /// Parses a pipeline from YAML text; `path` names it in errors.
-    pub fn from_yaml(text: &str, path: &str) -> Result<Pipeline, Error> {
-        let value: Yaml = yaml_serde::from_str(text).map_err(|e| bad(path, e.to_string()))?;
+    pub fn from_yaml(source: &str, path: &str) -> Result<Pipeline, Error> {
+        let value: Yaml = yaml_serde::from_str(source).map_err(|e| bad(path, e.to_string()))?;
         let Yaml::Mapping(map) = value else { return Err(bad(path, "a pipeline must be a YAML mapping")) };
         let name = map.get("name").and_then(text).unwrap_or_else(|| path.to_string());
         let priority = map.get("priority").and_then(Yaml::as_i64).unwrap_or(0);
@@ -202,6 +202,7 @@ fn rename(search: &mut Search, pairs: &[(String, Vec<String>)]) {
                         variants = variants
                             .into_iter()
                             .flat_map(|v| {
+                                let item = &item;
                                 targets.iter().map(move |t| {
                                     let mut v = v.clone();
                                     v.push(FieldItem { field: Some(t.clone()), ..item.clone() });

@@ -489,7 +489,8 @@ impl RuleSet {
     pub fn matches_into(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
         let routing = route(event);
         scratch.reset(self.fields.len(), self.rules.len());
-        let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch };
+        let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch, preloaded: false };
+        ctx.preload();
 
         let product = routing.product.and_then(|p| self.symbol(p));
         let mut products = [0u16; 2];
@@ -531,6 +532,14 @@ impl RuleSet {
         out[start..].sort_unstable();
     }
 
+    /// Returns the rules the index would evaluate for `event` (for diagnostics).
+    pub fn candidates(&self, event: &Event) -> Vec<RuleIdx> {
+        let mut scratch = Scratch::new();
+        let mut out = Vec::new();
+        self.matches_into(event, &mut scratch, &mut out);
+        scratch.candidates.clone()
+    }
+
     /// Returns the matching rules; allocates a scratch, so prefer [`RuleSet::matches_into`]
     /// in loops.
     pub fn matches(&self, event: &Event) -> Vec<RuleIdx> {
@@ -546,7 +555,7 @@ impl RuleSet {
         let routing = route(event);
         let mut scratch = Scratch::new();
         scratch.reset(self.fields.len(), self.rules.len());
-        let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch: &mut scratch };
+        let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch: &mut scratch, preloaded: false };
         let mut out = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             let ls = &rule.info.logsource;
@@ -557,3 +566,4 @@ impl RuleSet {
         out
     }
 }
+

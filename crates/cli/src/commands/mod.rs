@@ -3,7 +3,7 @@
 pub mod events;
 
 use anyhow::{bail, Result};
-use tocsin_ingest::Options;
+use tocsin_ingest::{Format, Options};
 
 use crate::args::DecodeArgs;
 use crate::config::Config;
@@ -20,6 +20,13 @@ pub fn decode_options(args: &DecodeArgs, config: &Config) -> Result<Options> {
         };
     }
     options.flow_log_format = args.flow_log_format.clone().or_else(|| config.decode.flow_log_format.clone());
+    if let Some(name) = &args.input_format {
+        let Some(format) = Format::from_name(name) else {
+            let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            bail!("unknown input format {name:?}: use one of {}", known.join(", "));
+        };
+        options.format = Some(format);
+    }
     if let Some(max) = config.decode.max_line_bytes {
         options.max_line_bytes = max;
     }

@@ -229,19 +229,137 @@ pub(crate) struct EventXml {
     unnamed: usize,
 }
 
+/// Why the fast scanner stopped.
+enum Scan {
+    /// The input uses XML the fast scanner does not handle (comments, CDATA, a DTD, odd
+    /// syntax); quick-xml reads it instead.
+    Fallback,
+    /// The element is well-formed but is not an event.
+    Invalid(String),
+}
+
+/// Calls its argument with each attribute's local name and unescaped value.
+type AttributeSource<'x> = dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<(), String> + 'x;
+
 impl EventXml {
     /// Adds the fields of one `<Event>` element to `event` and sets its timestamp from
     /// `TimeCreated/@SystemTime`. On error, `event` may hold some of the fields.
+    ///
+    /// A fast scanner handles the XML that the evtx crate and Windows write (elements,
+    /// attributes, text, entity and character references); anything else is read with
+    /// quick-xml, which also produces the error message for malformed input.
     pub(crate) fn build(&mut self, xml: &[u8], event: &mut Event) -> Result<(), String> {
+        let fields_before = event.fields().len();
+        let timestamp_before = event.timestamp;
+        if let Ok(text) = std::str::from_utf8(xml) {
+            self.reset();
+            match self.walk_fast(text, event) {
+                Ok(()) => return Ok(self.flush(event)),
+                Err(Scan::Invalid(message)) => {
+                    self.flush(event);
+                    return Err(message);
+                }
+                Err(Scan::Fallback) => {
+                    if event.fields().len() > fields_before {
+                        let mut fresh = Event::with_capacity(event.schema, event.evidence.clone(), 32);
+                        for field in &event.fields()[..fields_before] {
+                            fresh.push(field.name.clone(), field.value.clone());
+                        }
+                        fresh.raw = event.raw.take();
+                        *event = fresh;
+                    }
+                    event.timestamp = timestamp_before;
+                }
+            }
+        }
+        self.reset();
+        let result = self.walk(xml, event);
+        self.flush(event);
+        result
+    }
+
+    fn reset(&mut self) {
         self.stack.clear();
         self.text.clear();
         self.data.clear();
         self.unnamed = 0;
-        let result = self.walk(xml, event);
+    }
+
+    fn flush(&mut self, event: &mut Event) {
         for (name, value) in self.data.drain(..) {
             event.push(name, value);
         }
-        result
+    }
+
+    /// Reads the common subset of XML without validating UTF-8 again or allocating per token.
+    fn walk_fast(&mut self, xml: &str, event: &mut Event) -> Result<(), Scan> {
+        let bytes = xml.as_bytes();
+        let mut pos = 0;
+        let mut seen_root = false;
+        let mut names: Vec<&str> = Vec::new();
+        let mut attributes: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
+
+        loop {
+            let Some(found) = memchr::memchr2(b'<', b'&', &bytes[pos..]) else {
+                return Err(Scan::Fallback);
+            };
+            let at = pos + found;
+            if at > pos && self.collecting() {
+                self.text.push_str(&xml[pos..at]);
+            }
+
+            if bytes[at] == b'&' {
+                let (ch, end) = entity_at(xml, at).ok_or(Scan::Fallback)?;
+                if self.collecting() {
+                    self.text.push(ch);
+                }
+                pos = end;
+                continue;
+            }
+
+            match bytes.get(at + 1) {
+                Some(b'?') => {
+                    let end = memchr::memmem::find(&bytes[at..], b"?>").ok_or(Scan::Fallback)?;
+                    pos = at + end + 2;
+                }
+                Some(b'/') => {
+                    let end = at + memchr::memchr(b'>', &bytes[at..]).ok_or(Scan::Fallback)?;
+                    let name = xml[at + 2..end].trim_end();
+                    if names.pop() != Some(name) {
+                        return Err(Scan::Fallback);
+                    }
+                    self.close(event);
+                    if self.stack.is_empty() {
+                        return Ok(());
+                    }
+                    pos = end + 1;
+                }
+                Some(b'!') | None => return Err(Scan::Fallback),
+                Some(_) => {
+                    let (name, empty, end) = start_tag(xml, at, &mut attributes).ok_or(Scan::Fallback)?;
+                    let local = local_part(name);
+                    let mut source = |f: &mut dyn FnMut(&str, &str)| -> Result<(), String> {
+                        for (attribute, value) in &attributes {
+                            if *attribute == "xmlns" || attribute.starts_with("xmlns:") {
+                                continue;
+                            }
+                            f(local_part(attribute), value);
+                        }
+                        Ok(())
+                    };
+                    self.open(local, &mut source, event, &mut seen_root).map_err(Scan::Invalid)?;
+                    if empty {
+                        self.close(event);
+                        if self.stack.is_empty() {
+                            return Ok(());
+                        }
+                    } else {
+                        names.push(name);
+                    }
+                    pos = end;
+                }
+            }
+        }
     }
 
     fn walk(&mut self, xml: &[u8], event: &mut Event) -> Result<(), String> {
@@ -252,11 +370,16 @@ impl EventXml {
             let xml_event = reader.read_event().map_err(|e| format!("{e} at byte {position}"))?;
             match xml_event {
                 XmlEvent::Start(start) => {
-                    self.open(&start, event, &mut seen_root)?;
+                    let name = element_name(&start)?;
+                    self.open(name, &mut |f| for_each_attribute(&start, f), event, &mut seen_root)?;
                 }
                 XmlEvent::Empty(start) => {
-                    self.open(&start, event, &mut seen_root)?;
+                    let name = element_name(&start)?;
+                    self.open(name, &mut |f| for_each_attribute(&start, f), event, &mut seen_root)?;
                     self.close(event);
+                    if self.stack.is_empty() {
+                        return Ok(());
+                    }
                 }
                 XmlEvent::End(_) => {
                     self.close(event);
@@ -303,9 +426,7 @@ impl EventXml {
         self.stack.last().is_some_and(|frame| frame.field.is_some() && !frame.has_child)
     }
 
-    fn open(&mut self, start: &BytesStart<'_>, event: &mut Event, seen_root: &mut bool) -> Result<(), String> {
-        let local = start.local_name();
-        let name = std::str::from_utf8(local.as_ref()).map_err(|_| "element name is not UTF-8".to_string())?;
+    fn open(&mut self, name: &str, attributes: &mut AttributeSource<'_>, event: &mut Event, seen_root: &mut bool) -> Result<(), String> {
         self.text.clear();
 
         let depth = self.stack.len();
@@ -336,29 +457,29 @@ impl EventXml {
                 Frame { section, field: None, has_child: false }
             }
             Section::System => {
-                for (attribute, value) in attributes(start)? {
+                attributes(&mut |attribute, value| {
                     let field = if name == "EventID" && attribute == "Qualifiers" {
                         Str::from("Qualifiers")
                     } else {
-                        join_name(name, &attribute)
+                        join_name(name, attribute)
                     };
                     if field == "TimeCreated_SystemTime" {
-                        event.timestamp = parse_system_time(&value);
+                        event.timestamp = parse_system_time(value);
                     }
                     let value = system_value(&field, value);
                     event.push(field, value);
-                }
+                })?;
                 Frame { section: Section::System, field: Some(Str::from(name)), has_child: false }
             }
             Section::Data => {
                 let mut field = None;
-                for (attribute, value) in attributes(start)? {
+                attributes(&mut |attribute, value| {
                     if name == "Data" && attribute == "Name" {
                         field = Some(Str::from(value));
                     } else {
-                        self.push_data(join_name(name, &attribute), Value::Str(Str::from(value)));
+                        self.push_data(join_name(name, attribute), Value::Str(Str::from(value)));
                     }
-                }
+                })?;
                 let field = field.unwrap_or_else(|| {
                     if name == "Data" {
                         self.unnamed += 1;
@@ -387,16 +508,18 @@ impl EventXml {
         if frame.has_child {
             return;
         }
-        let text = Str::from(self.text.as_str());
-        self.text.clear();
         match frame.section {
             Section::System => {
-                let value = system_value(&field, text);
+                let value = system_value(&field, &self.text);
                 event.push(field, value);
             }
-            Section::Data | Section::RenderingInfo => self.push_data(field, Value::Str(text)),
+            Section::Data | Section::RenderingInfo => {
+                let value = Value::Str(Str::from(self.text.as_str()));
+                self.push_data(field, value);
+            }
             Section::Root => {}
         }
+        self.text.clear();
     }
 
     /// Adds a data field; a repeated name turns the first value into a list of all values.
@@ -412,21 +535,129 @@ impl EventXml {
     }
 }
 
-/// Returns the attributes of an element as (local name, unescaped value), skipping namespace
-/// declarations.
-fn attributes(start: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    for attribute in start.attributes() {
+/// Calls `f` with the local name and unescaped value of each attribute of an element, skipping
+/// namespace declarations.
+fn for_each_attribute(start: &BytesStart<'_>, mut f: impl FnMut(&str, &str)) -> Result<(), String> {
+    for attribute in start.attributes().with_checks(false) {
         let attribute = attribute.map_err(|e| e.to_string())?;
         let key = attribute.key;
         if key.as_namespace_binding().is_some() {
             continue;
         }
-        let name = String::from_utf8_lossy(key.local_name().as_ref()).into_owned();
-        let value = attribute.unescape_value().map_err(|e| e.to_string())?.into_owned();
-        out.push((name, value));
+        let local = key.local_name();
+        let name = std::str::from_utf8(local.as_ref()).map_err(|_| "attribute name is not UTF-8".to_string())?;
+        let value = attribute.unescape_value().map_err(|e| e.to_string())?;
+        f(name, &value);
     }
-    Ok(out)
+    Ok(())
+}
+
+fn element_name<'s>(start: &'s BytesStart<'_>) -> Result<&'s str, String> {
+    let name = start.name().into_inner();
+    let local = match memchr::memrchr(b':', name) {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    };
+    std::str::from_utf8(local).map_err(|_| "element name is not UTF-8".to_string())
+}
+
+/// Returns the part of a qualified name after its namespace prefix.
+fn local_part(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, local)| local)
+}
+
+/// Parses the start tag at `at` (`<name attr="value" ...>` or `.../>`) into its name, whether it
+/// is empty, and the offset after it; fills `attributes`. Returns `None` for anything unusual.
+fn start_tag<'x>(xml: &'x str, at: usize, attributes: &mut Vec<(&'x str, std::borrow::Cow<'x, str>)>) -> Option<(&'x str, bool, usize)> {
+    attributes.clear();
+    let bytes = xml.as_bytes();
+    let is_name_end = |b: u8| b.is_ascii_whitespace() || b == b'/' || b == b'>' || b == b'=';
+    let mut pos = at + 1;
+    let name_start = pos;
+    while pos < bytes.len() && !is_name_end(bytes[pos]) {
+        pos += 1;
+    }
+    let name = &xml[name_start..pos];
+    if name.is_empty() || name.contains(['<', '&', '"', '\'']) {
+        return None;
+    }
+    loop {
+        while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        match bytes.get(pos)? {
+            b'>' => return Some((name, false, pos + 1)),
+            b'/' => return (bytes.get(pos + 1) == Some(&b'>')).then_some((name, true, pos + 2)),
+            _ => {}
+        }
+        let attribute_start = pos;
+        while pos < bytes.len() && !is_name_end(bytes[pos]) {
+            pos += 1;
+        }
+        let attribute = &xml[attribute_start..pos];
+        if attribute.is_empty() || attribute.contains(['<', '&', '"', '\'']) {
+            return None;
+        }
+        while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if bytes.get(pos) != Some(&b'=') {
+            return None;
+        }
+        pos += 1;
+        while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let quote = *bytes.get(pos)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = pos + 1;
+        let value_end = value_start + memchr::memchr(quote, &bytes[value_start..])?;
+        let raw = &xml[value_start..value_end];
+        if raw.contains('<') {
+            return None;
+        }
+        let value = if raw.contains('&') { std::borrow::Cow::Owned(unescape(raw)?) } else { std::borrow::Cow::Borrowed(raw) };
+        attributes.push((attribute, value));
+        pos = value_end + 1;
+    }
+}
+
+/// Resolves the entity or character reference at `at` (which holds `&`); returns the character
+/// and the offset after the `;`.
+fn entity_at(xml: &str, at: usize) -> Option<(char, usize)> {
+    let rest = &xml.as_bytes()[at + 1..];
+    let length = memchr::memchr(b';', &rest[..rest.len().min(12)])?;
+    let name = &xml[at + 1..at + 1 + length];
+    let ch = match name.strip_prefix('#') {
+        Some(number) => {
+            let code = match number.strip_prefix('x') {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            if code == 0 {
+                return None;
+            }
+            char::from_u32(code)?
+        }
+        None => predefined_entity(name.as_bytes())?,
+    };
+    Some((ch, at + 2 + length))
+}
+
+fn unescape(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut pos = 0;
+    while let Some(found) = memchr::memchr(b'&', &raw.as_bytes()[pos..]) {
+        let at = pos + found;
+        out.push_str(&raw[pos..at]);
+        let (ch, end) = entity_at(raw, at)?;
+        out.push(ch);
+        pos = end;
+    }
+    out.push_str(&raw[pos..]);
+    Some(out)
 }
 
 fn join_name(element: &str, attribute: &str) -> Str {
@@ -461,14 +692,13 @@ const NUMERIC_SYSTEM_FIELDS: &[&str] = &[
     "Execution_ThreadID",
 ];
 
-fn system_value(field: &str, text: impl Into<Str>) -> Value {
-    let text = text.into();
+fn system_value(field: &str, text: &str) -> Value {
     if NUMERIC_SYSTEM_FIELDS.contains(&field)
         && let Ok(number) = text.trim().parse::<i64>()
     {
         return Value::Int(number);
     }
-    Value::Str(text)
+    Value::Str(Str::from(text))
 }
 
 /// Parses `TimeCreated/@SystemTime` (`2019-04-27T15:57:27.0876132Z`) with integer arithmetic,

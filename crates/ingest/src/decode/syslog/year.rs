@@ -78,6 +78,10 @@ pub(crate) fn closest_to(reference: DateTime<Utc>, timezone: Tz, t: MonthDayTime
             continue;
         }
         let Some(time) = to_utc(timezone, year, t) else { continue };
+        // Senders' clocks may run a little ahead of the receive time, but not by a year.
+        if time > reference + Duration::hours(UPPER_BOUND_SLACK_HOURS) {
+            continue;
+        }
         let closer = best.is_none_or(|b| (time - reference).abs() < (b - reference).abs());
         if closer {
             best = Some(time);

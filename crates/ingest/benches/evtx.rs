@@ -1,0 +1,108 @@
+//! EVTX→Event compared with the evtx crate's own `records_json()` on the same bytes, one thread.
+//!
+//! Reads every `.evtx` file of the shared samples (`TOCSIN_TEST_DATA`, default
+//! `/work/shared/data`) into memory first, so that only parsing is measured.
+//! Run: `cargo bench -p tocsin-ingest --bench evtx`.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use evtx::{EvtxParser, ParserSettings};
+use tocsin_event::SourceRef;
+use tocsin_ingest::{decode, Context, FileStats, Options, Output, RecordError};
+
+const FOLDERS: &[&str] = &["sbousseaden-evtx-attack-samples", "evtx-to-mitre-attack", "deepbluecli", "sigma-regression-data"];
+
+fn evtx_files(folder: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            evtx_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "evtx") {
+            out.push(path);
+        }
+    }
+}
+
+fn load_samples() -> Vec<(String, Vec<u8>)> {
+    let root = std::env::var_os("TOCSIN_TEST_DATA").map_or_else(|| PathBuf::from("/work/shared/data"), PathBuf::from);
+    let mut paths = Vec::new();
+    for folder in FOLDERS {
+        evtx_files(&root.join(folder), &mut paths);
+    }
+    paths.sort();
+    paths.into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).expect("sample is readable"))).collect()
+}
+
+/// Counts events without keeping them, so the bench measures decoding, not collecting.
+#[derive(Default)]
+struct Count {
+    events: u64,
+    errors: u64,
+}
+
+impl Output for Count {
+    fn event(&mut self, event: tocsin_ingest::Event) {
+        self.events += 1;
+        std::hint::black_box(&event);
+    }
+
+    fn error(&mut self, _error: RecordError) {
+        self.errors += 1;
+    }
+}
+
+fn decode_all(samples: &[(String, Vec<u8>)], options: &Options) -> u64 {
+    let mut out = Count::default();
+    for (name, data) in samples {
+        let mut stats = FileStats::default();
+        let mut ctx = Context::new(SourceRef::new(name.clone()), options, &mut stats, &mut out);
+        decode::evtx::decode(data, &mut ctx);
+    }
+    out.events
+}
+
+fn records_json_all(samples: &[(String, Vec<u8>)]) -> u64 {
+    let mut records = 0;
+    for (_, data) in samples {
+        let Ok(parser) = EvtxParser::from_buffer(data.clone()) else { continue };
+        let mut parser = parser.with_configuration(ParserSettings::new().num_threads(1));
+        for record in parser.records_json().flatten() {
+            records += 1;
+            std::hint::black_box(&record);
+        }
+    }
+    records
+}
+
+fn records_xml_all(samples: &[(String, Vec<u8>)]) -> u64 {
+    let mut records = 0;
+    for (_, data) in samples {
+        let Ok(parser) = EvtxParser::from_buffer(data.clone()) else { continue };
+        let mut parser = parser.with_configuration(ParserSettings::new().num_threads(1).indent(false));
+        for record in parser.records_bytes().flatten() {
+            records += 1;
+            std::hint::black_box(&record);
+        }
+    }
+    records
+}
+
+fn bench(c: &mut Criterion) {
+    let samples = load_samples();
+    assert!(!samples.is_empty(), "no EVTX samples found; set TOCSIN_TEST_DATA");
+    let options = Options { evtx_threads: 1, ..Options::default() };
+    let records = decode_all(&samples, &options);
+
+    let mut group = c.benchmark_group("evtx");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(records));
+    group.bench_function("tocsin_events", |b| b.iter(|| decode_all(&samples, &options)));
+    group.bench_function("evtx_records_json", |b| b.iter(|| records_json_all(&samples)));
+    group.bench_function("evtx_records_xml", |b| b.iter(|| records_xml_all(&samples)));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,209 @@
+//! Correlation rules: specification examples and faults reported against other engines.
+
+mod common;
+
+use common::{at, event, rules};
+use tocsin_event::{Event, Schema, Value};
+use tocsin_sigma::{correlate_batch, CorrelationConfig, CorrelationEngine, RuleIdx, RuleSet};
+
+fn step_rule(name: &str, command: &str) -> String {
+    format!(
+        "title: step {name}\nid: 00000000-0000-4000-8000-0000000000{name}\nname: step_{name}\nlogsource: {{ product: linux }}\ndetection:\n  selection:\n    command: '{command}'\n  condition: selection\n"
+    )
+}
+
+fn host_event(command: &str, time: &str) -> Event {
+    at(event(Schema::Syslog, &[("host.name", Value::from("web-01")), ("command", Value::from(command))]), time)
+}
+
+/// Matches every event against the set and runs batch correlation.
+fn batch(set: &RuleSet, events: &[Event]) -> usize {
+    let mut matches: Vec<(RuleIdx, &Event)> = Vec::new();
+    for event in events {
+        for rule in set.matches(event) {
+            matches.push((rule, event));
+        }
+    }
+    correlate_batch(set, &matches).0.len()
+}
+
+fn ordered_set() -> RuleSet {
+    let correlation = "title: ordered\nid: 00000000-0000-4000-8000-0000000000ff\ncorrelation:\n  type: temporal_ordered\n  rules: [step_aa, step_bb, step_cc]\n  group-by: [host.name]\n  timespan: 10m\n";
+    rules(&[&step_rule("aa", "a"), &step_rule("bb", "b"), &step_rule("cc", "c"), correlation])
+}
+
+#[test]
+fn temporal_ordered_checks_every_step() {
+    let set = ordered_set();
+    let t = |s: &str| format!("2024-01-01T10:{s}Z");
+    let run = |steps: &[(&str, &str)]| batch(&set, &steps.iter().map(|(c, s)| host_event(c, &t(s))).collect::<Vec<_>>());
+    assert_eq!(run(&[("a", "00:00"), ("c", "01:00"), ("b", "02:00")]), 0);
+    assert_eq!(run(&[("a", "00:00"), ("b", "01:00"), ("c", "02:00")]), 1);
+    assert_eq!(run(&[("a", "00:00"), ("b", "01:00"), ("c", "11:00")]), 0);
+    // Decision: the events of a window that fired are consumed, so this gives one alert.
+    assert_eq!(run(&[("a", "00:00"), ("b", "00:30"), ("a", "00:40"), ("c", "00:50")]), 1);
+}
+
+fn login_rule() -> String {
+    "title: login\nid: 00000000-0000-4000-8000-000000000010\nname: failed_login\nlogsource: { product: linux }\ndetection:\n  selection:\n    outcome: failure\n  condition: selection\n".into()
+}
+
+fn login(user: &str, ip: Option<&str>, time: &str) -> Event {
+    let mut e = event(Schema::Syslog, &[("host.name", Value::from("web-01")), ("outcome", Value::from("failure")), ("User", Value::from(user))]);
+    if let Some(ip) = ip {
+        e.push("SrcIp", ip);
+    }
+    at(e, time)
+}
+
+#[test]
+fn value_count_counts_distinct_tuples() {
+    let tuple = "title: spread\nid: 00000000-0000-4000-8000-000000000011\ncorrelation:\n  type: value_count\n  rules: [failed_login]\n  group-by: [host.name]\n  timespan: 10m\n  condition:\n    field: [User, SrcIp]\n    gte: 2\n";
+    let events = [
+        login("alice", Some("203.0.113.1"), "2024-01-01T10:00:00Z"),
+        login("alice", Some("203.0.113.2"), "2024-01-01T10:01:00Z"),
+        login("alice", Some("203.0.113.1"), "2024-01-01T10:02:00Z"),
+    ];
+    assert_eq!(batch(&rules(&[&login_rule(), tuple]), &events), 1);
+    let single = tuple.replace("field: [User, SrcIp]", "field: User");
+    assert_eq!(batch(&rules(&[&login_rule(), &single]), &events), 0);
+
+    let set = rules(&[&login_rule(), tuple]);
+    let missing = [login("alice", Some("203.0.113.1"), "2024-01-01T10:00:00Z"), login("alice", None, "2024-01-01T10:01:00Z")];
+    let matches: Vec<(RuleIdx, &Event)> = missing.iter().map(|e| (0, e)).collect();
+    let (alerts, stats) = correlate_batch(&set, &matches);
+    assert!(alerts.is_empty());
+    assert_eq!(stats.missing_value_field, 1);
+}
+
+#[test]
+fn selector_glob_in_the_middle() {
+    let text = "title: g\nid: 00000000-0000-4000-8000-000000000012\nlogsource: { product: linux }\ndetection:\n  sel_a_main:\n    a: '1'\n  selmain:\n    b: '1'\n  sel_a_main_x:\n    c: '1'\n  condition: 1 of sel*main\n";
+    let set = rules(&[text]);
+    let one = |field: &str| event(Schema::Syslog, &[(field, Value::from("1"))]);
+    assert_eq!(set.matches(&one("a")), vec![0]);
+    assert_eq!(set.matches(&one("b")), vec![0]);
+    assert!(set.matches(&one("c")).is_empty());
+}
+
+fn brute_force_set() -> RuleSet {
+    let correlation = "title: brute force\nid: 00000000-0000-4000-8000-000000000013\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 5\n";
+    rules(&[&login_rule(), correlation])
+}
+
+#[test]
+fn sliding_window_does_not_split_bursts() {
+    let set = brute_force_set();
+    let burst: Vec<Event> = ["10:14:00", "10:14:30", "10:15:10", "10:15:40", "10:16:00"]
+        .iter()
+        .map(|t| login("alice", Some("203.0.113.7"), &format!("2024-01-01T{t}Z")))
+        .collect();
+    assert_eq!(batch(&set, &burst), 1);
+
+    let spread: Vec<Event> = (0..5).map(|i| login("alice", Some("203.0.113.7"), &format!("2024-01-01T10:{:02}:00Z", i * 7))).collect();
+    assert_eq!(batch(&set, &spread), 0);
+
+    // The same file fed twice to one streaming engine gives no second alert.
+    let mut engine = CorrelationEngine::new(&set, CorrelationConfig::default());
+    let mut alerts = 0;
+    for _ in 0..2 {
+        for event in &burst {
+            alerts += engine.feed(0, event).len();
+        }
+    }
+    alerts += engine.flush().len();
+    assert_eq!(alerts, 1);
+    assert_eq!(engine.stats().late + engine.stats().already_correlated, 5);
+}
+
+#[test]
+fn window_boundary_is_inclusive() {
+    let set = brute_force_set();
+    let times = ["10:00:00", "10:01:00", "10:02:00", "10:03:00", "10:05:00"];
+    let exact: Vec<Event> = times.iter().map(|t| login("bob", None, &format!("2024-01-01T{t}Z"))).collect();
+    assert_eq!(batch(&set, &exact), 1, "events exactly one timespan apart share a window");
+    let mut late = exact.clone();
+    late[4] = login("bob", None, "2024-01-01T10:05:01Z");
+    assert_eq!(batch(&set, &late), 0);
+}
+
+#[test]
+fn batch_is_independent_of_input_order() {
+    let set = brute_force_set();
+    let mut events: Vec<Event> = ["10:14:00", "10:14:30", "10:15:10", "10:15:40", "10:16:00"]
+        .iter()
+        .map(|t| login("alice", None, &format!("2024-01-01T{t}Z")))
+        .collect();
+    events.reverse();
+    assert_eq!(batch(&set, &events), 1);
+}
+
+#[test]
+fn streaming_reorders_within_lateness_and_counts_late_events() {
+    let set = brute_force_set();
+    let mut engine = CorrelationEngine::new(&set, CorrelationConfig { allowed_lateness_ms: 60_000, ..CorrelationConfig::default() });
+    let mut alerts = 0;
+    for t in ["10:00:30", "10:00:00", "10:01:00", "10:01:10", "10:01:20"] {
+        alerts += engine.feed(0, &login("carol", None, &format!("2024-01-01T{t}Z"))).len();
+    }
+    alerts += engine.feed(0, &login("carol", None, "2024-01-01T10:20:00Z")).len();
+    assert_eq!(alerts, 1);
+    assert_eq!(engine.feed(0, &login("carol", None, "2024-01-01T10:00:05Z")).len(), 0);
+    assert_eq!(engine.stats().late, 1);
+}
+
+#[test]
+fn streaming_memory_is_capped() {
+    let set = brute_force_set();
+    let config = CorrelationConfig { allowed_lateness_ms: 0, max_entries_per_key: 10, max_keys: 3 };
+    let mut engine = CorrelationEngine::new(&set, config);
+    for i in 0..10 {
+        engine.feed(0, &login(&format!("user{i}"), None, &format!("2024-01-01T10:00:{i:02}Z")));
+    }
+    let (keys, _) = engine.memory();
+    assert!(keys <= 3, "{keys} keys kept");
+    assert_eq!(engine.stats().evicted_keys, 7);
+}
+
+#[test]
+fn temporal_with_aliases() {
+    // The aliases example of the correlation specification, with our own values.
+    let internal_error = "title: e\nid: 00000000-0000-4000-8000-000000000020\nname: internal_error\nlogsource: { product: linux }\ndetection:\n  selection:\n    http.response.status_code: 500\n  condition: selection\n";
+    let new_connection = "title: c\nid: 00000000-0000-4000-8000-000000000021\nname: new_network_connection\nlogsource: { product: linux }\ndetection:\n  selection:\n    event.type: connection\n  condition: selection\n";
+    let correlation = "title: t\nid: 00000000-0000-4000-8000-000000000022\ncorrelation:\n  type: temporal\n  rules: [internal_error, new_network_connection]\n  group-by: [internal_ip, remote_ip]\n  timespan: 10s\n  aliases:\n    internal_ip:\n      internal_error: destination.ip\n      new_network_connection: source.ip\n    remote_ip:\n      internal_error: source.ip\n      new_network_connection: destination.ip\n";
+    let set = rules(&[internal_error, new_connection, correlation]);
+    let error = at(
+        event(Schema::Syslog, &[("http.response.status_code", Value::Int(500)), ("destination.ip", Value::from("192.0.2.1")), ("source.ip", Value::from("198.51.100.9"))]),
+        "2024-01-01T10:00:00Z",
+    );
+    let connection = at(
+        event(Schema::Syslog, &[("event.type", Value::from("connection")), ("source.ip", Value::from("192.0.2.1")), ("destination.ip", Value::from("198.51.100.9"))]),
+        "2024-01-01T10:00:05Z",
+    );
+    assert_eq!(batch(&set, &[error.clone(), connection.clone()]), 1);
+    let mut other = connection;
+    other.set("destination.ip", "198.51.100.10");
+    assert_eq!(batch(&set, &[error, other]), 0);
+}
+
+#[test]
+fn value_sum_and_avg() {
+    let transfer = "title: x\nid: 00000000-0000-4000-8000-000000000030\nname: transfer\nlogsource: { product: linux }\ndetection:\n  selection:\n    kind: transfer\n  condition: selection\n";
+    let sum = "title: s\nid: 00000000-0000-4000-8000-000000000031\ncorrelation:\n  type: value_sum\n  rules: [transfer]\n  group-by: [User]\n  timespan: 1h\n  condition:\n    field: BytesOut\n    gt: 1000\n";
+    let avg = sum.replace("value_sum", "value_avg").replace("000000000031", "000000000032").replace("gt: 1000", "gt: 500");
+    let bytes = |n: i64, t: &str| at(event(Schema::Syslog, &[("kind", Value::from("transfer")), ("User", Value::from("dave")), ("BytesOut", Value::Int(n))]), t);
+    let events = [bytes(400, "2024-01-01T10:00:00Z"), bytes(700, "2024-01-01T10:10:00Z")];
+    assert_eq!(batch(&rules(&[transfer, sum]), &events), 1);
+    assert_eq!(batch(&rules(&[transfer, &avg]), &events), 1);
+    let low = [bytes(400, "2024-01-01T10:00:00Z"), bytes(500, "2024-01-01T10:10:00Z")];
+    assert_eq!(batch(&rules(&[transfer, &avg]), &low), 0);
+}
+
+#[test]
+fn unknown_rule_reference_rejected() {
+    let correlation = "title: c\nid: 00000000-0000-4000-8000-000000000040\ncorrelation:\n  type: event_count\n  rules: [no_such_rule]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+    let mut builder = tocsin_sigma::RuleSetBuilder::new();
+    builder.add_str(correlation, None);
+    let (_, report) = builder.build();
+    assert_eq!(report.rejected(), 1);
+}

@@ -1,0 +1,101 @@
+//! SigmaHQ rule acceptance and the SigmaHQ regression cases.
+
+mod common;
+
+use std::path::PathBuf;
+
+use tocsin_sigma::{events_from_evtx_json, run_regression_cases, Placeholders, RuleSetBuilder, RuleStatus};
+
+const RULE_FOLDERS: [&str; 5] = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"];
+
+fn placeholders() -> Placeholders {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/placeholders.yml");
+    Placeholders::from_yaml(&std::fs::read_to_string(&path).unwrap(), "placeholders.yml").unwrap()
+}
+
+#[test]
+fn sigmahq_rules_accepted() {
+    let Some(data) = common::test_data("sigmahq_rules_accepted") else { return };
+    let root = data.join("sigmahq-rules");
+    let mut builder = RuleSetBuilder::new();
+    builder.placeholders(placeholders());
+    for folder in RULE_FOLDERS {
+        builder.add_path(&root.join(folder)).unwrap();
+    }
+    let (_set, report) = builder.build();
+    for rule in &report.rules {
+        match &rule.status {
+            RuleStatus::Rejected(error) | RuleStatus::Inactive(error) => println!("not accepted: {error}"),
+            _ => {}
+        }
+    }
+    let counted = report.counted();
+    let accepted = report.accepted();
+    println!("{accepted} of {counted} rules accepted ({} skipped by status)", report.skipped());
+    assert!(counted > 3000, "only {counted} rules found under {}", root.display());
+    assert!(accepted * 1000 >= counted * 995, "{accepted} of {counted} rules accepted, below 99.5%");
+}
+
+/// Runs every regression case against all SigmaHQ rules. The samples are read from each
+/// case's `.json` rendering; the lead switches the loader to the `.evtx` file once the EVTX
+/// decoder in tocsin-ingest is ready.
+#[test]
+fn sigmahq_regression_cases_pass() {
+    let Some(data) = common::test_data("sigmahq_regression_cases_pass") else { return };
+    let root = data.join("sigmahq-rules");
+    let mut builder = RuleSetBuilder::new();
+    builder.placeholders(placeholders());
+    for folder in RULE_FOLDERS {
+        builder.add_path(&root.join(folder)).unwrap();
+    }
+    let (set, _report) = builder.build();
+    let load = |evtx: &std::path::Path| events_from_evtx_json(&evtx.with_extension("json"));
+    let mut output = Vec::new();
+    let summary = run_regression_cases(&data.join("sigma-regression-data"), &set, &load, &mut output).unwrap();
+    let text = String::from_utf8(output).unwrap();
+    for line in text.lines().filter(|l| !l.starts_with("PASS")) {
+        println!("{line}");
+    }
+    assert_eq!(summary.cases.len(), 153, "expected 153 regression cases");
+    assert_eq!(summary.failed(), 0, "failed cases:\n{text}");
+    assert!(text.ends_with(&format!("{} passed, 0 failed\n", summary.passed())));
+}
+
+/// Checks the index against rule-by-rule evaluation with every SigmaHQ rule on every event of
+/// the regression samples.
+#[test]
+fn indexed_matches_unindexed_on_samples() {
+    let Some(data) = common::test_data("indexed_matches_unindexed_on_samples") else { return };
+    let root = data.join("sigmahq-rules");
+    let mut builder = RuleSetBuilder::new();
+    builder.placeholders(placeholders());
+    for folder in RULE_FOLDERS {
+        builder.add_path(&root.join(folder)).unwrap();
+    }
+    let (set, _report) = builder.build();
+    let mut files = Vec::new();
+    collect_json(&data.join("sigma-regression-data"), &mut files);
+    let mut events = 0;
+    let mut hits = 0;
+    for file in files {
+        for event in events_from_evtx_json(&file).unwrap() {
+            let indexed = set.matches(&event);
+            assert_eq!(indexed, set.matches_unindexed(&event), "{}", file.display());
+            events += 1;
+            hits += indexed.len();
+        }
+    }
+    assert!(events > 150, "only {events} events read");
+    assert!(hits >= events, "only {hits} matches on {events} events");
+}
+
+fn collect_json(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_json(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
