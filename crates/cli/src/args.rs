@@ -29,6 +29,15 @@ pub enum Command {
     /// Decode log files and print their events.
     #[command(after_help = EXIT_STATUS_HELP)]
     Events(EventsArgs),
+
+    /// Incidents: list, show, open, classify, assign, move, note, task, evidence, observable,
+    /// close, report.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Incident(crate::commands::incident::IncidentArgs),
+
+    /// The hash-chained audit log: print its head, or verify it.
+    #[command(name = "audit-log", after_help = crate::commands::audit_log::AUDIT_LOG_HELP)]
+    AuditLog(crate::commands::audit_log::AuditLogArgs),
 }
 
 /// Decoder settings shared by every command that reads logs.

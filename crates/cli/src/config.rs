@@ -12,6 +12,14 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub decode: DecodeConfig,
+    /// Store URL: `sqlite://PATH`, a plain path, or `postgres://...`.
+    pub store: Option<String>,
+    /// User the CLI acts as for role checks, when `--as` is not given.
+    pub user: Option<String>,
+    /// Folder for evidence files of a PostgreSQL store (a SQLite store keeps them beside its file).
+    pub evidence_dir: Option<PathBuf>,
+    pub audit: crate::commands::store_args::AuditConfig,
+    pub incident: crate::commands::store_args::IncidentConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -90,16 +90,30 @@ fn stdin_is_decoded() {
 }
 
 #[test]
-fn junk_file_exits_3_and_others_decode() {
+fn named_junk_file_exits_3_and_others_decode() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("junk.bin"), [0u8, 159, 146, 150, 7, 1, 2, 3]).unwrap();
-    std::fs::copy(samples().join("aws/vpcflow/accepted-rejected.log"), dir.path().join("flows.log")).unwrap();
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, [0u8, 159, 146, 150, 7, 1, 2, 3]).unwrap();
+    let flows = samples().join("aws/vpcflow/accepted-rejected.log");
 
-    let output = tocsin().arg("events").arg(dir.path()).output().unwrap();
+    let output = tocsin().arg("events").arg(&junk).arg(&flows).output().unwrap();
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("junk.bin: unrecognised format"), "stderr: {stderr}");
-    assert!(!json_lines(&output).is_empty(), "the flow log next to the junk file still decodes");
+    assert_eq!(json_lines(&output).len(), 2, "the flow log named next to the junk file still decodes");
+}
+
+#[test]
+fn unrecognised_file_in_folder_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.txt"), "notes about this case\n").unwrap();
+    std::fs::copy(samples().join("aws/vpcflow/accepted-rejected.log"), dir.path().join("flows.log")).unwrap();
+
+    let output = tocsin().arg("events").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("1 files in the given folders were skipped: format not recognised"), "stderr: {stderr}");
+    assert_eq!(json_lines(&output).len(), 2);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use evtx::{EvtxParser, ParserSettings};
 use tocsin_event::SourceRef;
 use tocsin_ingest::{decode, Context, FileStats, Options, Output, RecordError};
@@ -104,5 +104,46 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time of the calling thread, from `/proc/thread-self/schedstat` (Linux), in nanoseconds.
+fn thread_cpu_nanos() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Alternates the two decoders and compares their thread CPU time, which other processes on a
+/// busy machine disturb much less than wall-clock time. Enabled by `EVTX_BENCH_CPU=rounds`.
+fn compare_cpu_time(rounds: usize) {
+    let samples = load_samples();
+    let options = Options { evtx_threads: 1, ..Options::default() };
+    let (mut ours, mut theirs, mut xml) = (0u64, 0u64, 0u64);
+    let mut records = 0;
+    for _ in 0..rounds {
+        let start = thread_cpu_nanos().expect("schedstat is readable");
+        records = decode_all(&samples, &options);
+        let middle = thread_cpu_nanos().unwrap();
+        records_json_all(&samples);
+        let end = thread_cpu_nanos().unwrap();
+        records_xml_all(&samples);
+        let last = thread_cpu_nanos().unwrap();
+        ours += middle - start;
+        theirs += end - middle;
+        xml += last - end;
+    }
+    let rate = |nanos: u64| records as f64 * rounds as f64 / (nanos as f64 / 1e9);
+    println!("records per pass: {records}");
+    println!("tocsin EVTX->Event:  {:>9.0} records/s (CPU time)", rate(ours));
+    println!("evtx records_json(): {:>9.0} records/s (CPU time)", rate(theirs));
+    println!("evtx records_bytes() XML: {:>9.0} records/s (CPU time)", rate(xml));
+    println!("ratio to records_json(): {:.2}", theirs as f64 / ours as f64);
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(rounds) = std::env::var("EVTX_BENCH_CPU").ok().and_then(|r| r.parse().ok()) {
+        compare_cpu_time(rounds);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -20,20 +20,30 @@ use crate::{Context, FileStats, Format, Location, Options, Output, RecordError};
 /// Nesting depth of archives inside archives that is still opened.
 const MAX_ARCHIVE_DEPTH: usize = 4;
 
+/// Skip reason of an input found in a folder whose format is not recognised.
+pub const SKIPPED_UNRECOGNISED: &str = "format not recognised";
+
+/// A file to decode, and whether the user named it (rather than a folder above it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputPath {
+    pub path: PathBuf,
+    pub named: bool,
+}
+
 /// Expands folders into the files below them, recursively and sorted by path; other paths are
-/// returned unchanged. `-` stands for standard input and is kept as is.
-pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
+/// returned unchanged and marked as named. `-` stands for standard input and is kept as is.
+pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<InputPath>> {
+    let mut inputs = Vec::new();
     for path in paths {
-        if path.as_os_str() == "-" {
-            files.push(path.clone());
-        } else if path.is_dir() {
+        if path.as_os_str() != "-" && path.is_dir() {
+            let mut files = Vec::new();
             walk(path, &mut files).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            inputs.extend(files.into_iter().map(|path| InputPath { path, named: false }));
         } else {
-            files.push(path.clone());
+            inputs.push(InputPath { path: path.clone(), named: true });
         }
     }
-    Ok(files)
+    Ok(inputs)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -166,6 +176,12 @@ pub fn decode_reader(
     let Some(format) = options.format.or_else(|| Format::sniff(&head)) else {
         if head.is_empty() {
             all.push(FileStats { path: source.path.clone(), ..Default::default() });
+            return;
+        }
+        if options.skip_unrecognised {
+            let mut stats = FileStats { path: source.path.clone(), ..Default::default() };
+            stats.skipped.insert(SKIPPED_UNRECOGNISED, 1);
+            all.push(stats);
             return;
         }
         report_file_error(&source.path, "unrecognised format; no decoder matches its content", out, all);

@@ -22,7 +22,7 @@ mod options;
 mod report;
 
 pub use format::Format;
-pub use input::{decode_path, decode_reader, expand_paths};
+pub use input::{decode_path, decode_reader, expand_paths, InputPath, SKIPPED_UNRECOGNISED};
 pub use json::flatten_json;
 pub use lines::{Line, LineError, LineReader};
 pub use options::Options;

@@ -25,6 +25,10 @@ pub struct Options {
     pub evtx_threads: usize,
     /// Decode every input (after opening archives) as this format instead of sniffing it.
     pub format: Option<Format>,
+    /// Count an input whose format is not recognised as skipped instead of as an error. For
+    /// files found by walking a folder, which often holds READMEs and other non-log files;
+    /// a file named on the command line that cannot be recognised stays an error.
+    pub skip_unrecognised: bool,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
             max_decompressed_bytes: 16 << 30,
             evtx_threads: 1,
             format: None,
+            skip_unrecognised: false,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 use tocsin_event::{Event, Schema, Value};
 use tocsin_ingest::decode::{cloudtrail, vpcflow};
-use tocsin_ingest::{decode_bytes_as, decode_bytes_input, Collect, FileStats, Format, Options};
+use tocsin_ingest::{decode_bytes_as, decode_bytes_input, flatten_json, Collect, FileStats, Format, Options};
 
 use common::{decode_file, decode_file_with, local_data, test_data};
 
@@ -311,10 +311,14 @@ fn count_cloudtrail_events(path: &Path) -> u64 {
     list.len() as u64
 }
 
+/// Decodes every CloudTrail file of a folder and checks its event count against serde_json,
+/// and each event's source fields against `flatten_json` over the parsed record.
 fn check_cloudtrail_folder(folder: &Path) -> usize {
     let files = files_with_extension(folder, "json");
     for path in &files {
         let expected = count_cloudtrail_events(path);
+        let json: Json = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let records = json.as_array().or_else(|| json["Records"].as_array()).unwrap().clone();
         let (out, stats) = decode_file(path);
         let stats = one(&stats);
         let name = path.display();
@@ -322,7 +326,10 @@ fn check_cloudtrail_folder(folder: &Path) -> usize {
         assert_eq!(stats.errors, 0, "{name}: {:?}", out.errors);
         assert_eq!(stats.records, expected, "{name}");
         assert_eq!(out.events.len() as u64, expected, "{name}");
-        for event in &out.events {
+        for (event, record) in out.events.iter().zip(&records) {
+            let mut flat = Event::new(Schema::CloudTrail, event.evidence.clone());
+            flatten_json(&mut flat, "", record);
+            assert_eq!(&event.fields()[..flat.fields().len()], flat.fields(), "{name}: {}", event.evidence);
             assert_eq!(event.schema, Schema::CloudTrail);
             assert!(event.timestamp.is_some(), "{name}: {} has no timestamp", event.evidence);
             assert!(event.get_str("eventName").is_some(), "{name}");
@@ -540,9 +547,40 @@ fn cloudwatch_base64_and_gzip_payloads() {
         assert_eq!(flow.get_str("aws.cloudwatch.log_group"), Some("/var/log/secure"), "{name}");
     }
 
+    // Gzip bytes handed straight to the decoder, without the input layer that opens gzip files.
+    let gzip = std::fs::read(local_data("aws/cloudwatch/subscription.json.gz")).unwrap();
+    let mut out = Collect::default();
+    decode_bytes_as(Format::CloudWatchSubscription, "payload.gz", &gzip, &Options::default(), &mut out);
+    assert_eq!(out.errors.len(), 0, "{:?}", out.errors);
+    assert_eq!(out.events.len(), 2);
+
     let (out, _) = decode_file(&local_data("aws/cloudwatch/lambda-event.json"));
     assert_eq!(out.events.len(), 1);
     assert_eq!(out.events[0].get_str("action"), Some("REJECT"));
+}
+
+/// Flow logs in a custom format reach CloudWatch Logs without a header; the configured format
+/// decodes them, and other messages in the same envelope keep their own decoder. Made by hand
+/// from the documented envelope shape.
+#[test]
+fn cloudwatch_custom_flow_format() {
+    let envelope = serde_json::json!({
+        "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "vpc-flow", "logStream": "eni-0123456789abcdef0-all",
+        "logEvents": [
+            {"id": "1", "timestamp": 1700000001000_i64, "message": "5 vpc-0123456789abcdef0 198.51.100.7 443 1700000000 OK"},
+            {"id": "2", "timestamp": 1700000002000_i64, "message": "Nov 14 22:13:21 web-01 sshd[7]: Connection closed"},
+        ]
+    });
+    let options = Options { flow_log_format: Some("version vpc-id srcaddr dstport start log-status".to_string()), ..Options::default() };
+    let (out, _) = decode_text("envelope.json", &envelope.to_string(), &options);
+    assert_eq!(out.errors.len(), 0, "{:?}", out.errors);
+    assert_eq!(out.events.len(), 2);
+    let flow = &out.events[0];
+    assert_eq!(flow.schema, Schema::VpcFlow);
+    assert_eq!(flow.get_str("vpc-id"), Some("vpc-0123456789abcdef0"));
+    assert_eq!(flow.get("srcaddr"), Some(&ip("198.51.100.7")));
+    assert_eq!(flow.get_str("aws.cloudwatch.log_group"), Some("vpc-flow"));
+    assert_eq!(out.events[1].schema, Schema::Syslog);
 }
 
 #[test]
@@ -656,6 +694,15 @@ fn findings_guardduty_shapes() {
     assert_eq!(out.events.len(), 2);
     assert_eq!(out.events[1].get_str("type"), Some("UnauthorizedAccess:IAMUser/MaliciousIPCaller"));
     assert_eq!(out.events[1].evidence.line, Some(2));
+
+    // The same EventBridge events as one JSON array.
+    let lines = std::fs::read_to_string(local_data("aws/findings/guardduty-eventbridge.jsonl")).unwrap();
+    let array = format!("[{}]", lines.trim_end().replace('\n', ","));
+    let (out, _) = decode_text("eventbridge-array.json", &array, &Options::default());
+    assert_eq!(out.errors.len(), 0, "{:?}", out.errors);
+    assert_eq!(out.events.len(), 2);
+    assert_eq!(out.events[0].get_str("rule.name"), Some("UnauthorizedAccess:EC2/SSHBruteForce"));
+    assert_eq!(out.events[1].evidence.index, Some(1));
 }
 
 #[test]

@@ -4,13 +4,14 @@
 //! once per event. String values are folded to lower case here, once, so matching folds only
 //! the event side.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use memchr::memmem;
 
 use crate::condition::{parse_condition, Cond};
 use crate::error::{ErrorKind, RuleError};
+use crate::hash::FastMap;
 use crate::matcher::fold_into;
 use crate::modifiers::{build_patterns, expand_placeholders, Modifier, Pattern, Piece};
 use crate::parser::{Detection, FieldItem, RawValue, Search};
@@ -22,7 +23,7 @@ pub type FieldId = u32;
 #[derive(Clone, Debug, Default)]
 pub struct FieldTable {
     names: Vec<String>,
-    ids: HashMap<String, FieldId>,
+    ids: FastMap<String, FieldId>,
 }
 
 impl FieldTable {
@@ -63,7 +64,7 @@ pub enum GlobPiece {
     Dash,
 }
 
-/// How a string value is compared.
+/// The comparison of a string value.
 #[derive(Clone, Debug)]
 pub enum StrMatch {
     Exact(Box<str>),
@@ -113,7 +114,7 @@ pub enum TimePart {
     Year,
 }
 
-/// How a `fieldref` compares the two fields.
+/// The comparison a `fieldref` makes between two fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefMode {
     Equal,
@@ -126,12 +127,17 @@ pub enum RefMode {
 #[derive(Clone, Debug)]
 pub enum ValueTest {
     Str(StrTest),
-    Regex(regex::Regex),
+    /// A regular expression; `literals` are folded strings of which every match contains at
+    /// least one, for the rule index, or `None` when no such set was found.
+    Regex { regex: LazyRegex, literals: Option<Box<[String]>> },
     Cidr { network: IpAddr, prefix: u8 },
     Num(NumOp, f64),
     /// The field is missing or null.
     Null,
     Exists(bool),
+    /// Several `contains` values of one field searched in one pass; `literals` keeps the
+    /// (folded unless cased) needles for the rule index.
+    AnyContains { automaton: LazyAutomaton, literals: Box<[Box<str>]>, cased: bool },
     FieldRef { other: FieldId, mode: RefMode, cased: bool },
     Time { part: TimePart, op: NumOp, value: f64 },
 }
@@ -147,12 +153,26 @@ pub struct FieldTest {
     pub all: bool,
     /// `neq`: the test succeeds when the value comparison fails.
     pub negate: bool,
+    /// Whether any value compares folded text; computed once by [`FieldTest::new`].
+    pub needs_folded: bool,
+    /// Whether any value is a `fieldref`; computed once by [`FieldTest::new`].
+    pub has_fieldref: bool,
 }
 
 impl FieldTest {
-    /// Reports whether any value needs the folded (lower-case) text of the field.
-    pub fn needs_folded(&self) -> bool {
-        self.values.iter().flatten().any(|v| matches!(v, ValueTest::Str(s) if !s.cased) || matches!(v, ValueTest::FieldRef { cased: false, .. }))
+    pub fn new(field: Option<FieldId>, values: Vec<Vec<ValueTest>>, all: bool, negate: bool) -> FieldTest {
+        let mut test = FieldTest { field, values, all, negate, needs_folded: false, has_fieldref: false };
+        test.needs_folded = test.compute_needs_folded();
+        test.has_fieldref = test.values.iter().flatten().any(|v| matches!(v, ValueTest::FieldRef { .. }));
+        test
+    }
+
+    fn compute_needs_folded(&self) -> bool {
+        self.values.iter().flatten().any(|v| {
+            matches!(v, ValueTest::Str(s) if !s.cased)
+                || matches!(v, ValueTest::AnyContains { cased: false, .. })
+                || matches!(v, ValueTest::FieldRef { cased: false, .. })
+        })
     }
 }
 
@@ -233,7 +253,7 @@ pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, 
         if field.is_none() {
             return Err(unsupported("`exists` without a field name".into()));
         }
-        return Ok(Node::Test(Box::new(FieldTest { field, values: vec![vec![ValueTest::Exists(*b)]], all: false, negate: false })));
+        return Ok(Node::Test(Box::new(FieldTest::new(field, vec![vec![ValueTest::Exists(*b)]], false, false))));
     }
 
     let time_part = mods.iter().find_map(|m| match m {
@@ -287,7 +307,7 @@ pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, 
             })?]
         } else if has(Modifier::Re) {
             let text = raw.text().expect("not null");
-            vec![ValueTest::Regex(compile_regex(&text, mods)?)]
+            vec![compile_regex(&text, mods)?]
         } else {
             let text = raw.text().expect("not null");
             let texts = if has(Modifier::Expand) {
@@ -319,25 +339,203 @@ pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, 
     if !all && values.len() > 1 {
         values = vec![values.into_iter().flatten().collect()];
     }
-    Ok(Node::Test(Box::new(FieldTest { field, values, all, negate })))
+    for group in &mut values {
+        merge_contains(group);
+        merge_regexes(group, mods)?;
+    }
+    Ok(Node::Test(Box::new(FieldTest::new(field, values, all, negate))))
 }
 
-fn compile_regex(text: &str, mods: &[Modifier]) -> Result<regex::Regex, RuleError> {
-    let mut builder = regex::RegexBuilder::new(text);
-    builder
+/// Joins the regular expressions of one value group (they share their flags because they
+/// share the field's modifiers) into one alternation, so the field is searched once.
+fn merge_regexes(group: &mut Vec<ValueTest>, mods: &[Modifier]) -> Result<(), RuleError> {
+    if group.iter().filter(|v| matches!(v, ValueTest::Regex { .. })).count() < 2 {
+        return Ok(());
+    }
+    let mut sources = Vec::new();
+    let mut literals: Option<Vec<String>> = Some(Vec::new());
+    group.retain(|v| match v {
+        ValueTest::Regex { regex, literals: own } => {
+            sources.push(format!("(?:{})", regex.source));
+            match (&mut literals, own) {
+                (Some(all), Some(own)) => all.extend(own.iter().cloned()),
+                _ => literals = None,
+            }
+            false
+        }
+        _ => true,
+    });
+    let source = sources.join("|");
+    let regex = LazyRegex::new(&source, mods)?;
+    group.push(ValueTest::Regex { regex, literals: literals.map(Vec::into_boxed_slice) });
+    Ok(())
+}
+
+/// Replaces three or more `contains` tests of one value group with one Aho-Corasick search,
+/// because rules often list dozens of substrings for one field.
+fn merge_contains(group: &mut Vec<ValueTest>) {
+    for cased in [false, true] {
+        let is_target = |v: &ValueTest| matches!(v, ValueTest::Str(StrTest { matcher: StrMatch::Contains(_), cased: c }) if *c == cased);
+        if group.iter().filter(|v| is_target(v)).count() < 3 {
+            continue;
+        }
+        let mut literals: Vec<Box<str>> = Vec::new();
+        group.retain(|v| match v {
+            ValueTest::Str(StrTest { matcher: StrMatch::Contains(finder), cased: c }) if *c == cased => {
+                literals.push(String::from_utf8_lossy(finder.needle()).into());
+                false
+            }
+            _ => true,
+        });
+        let literals: Box<[Box<str>]> = literals.into();
+        let automaton = LazyAutomaton::new(literals.clone());
+        group.push(ValueTest::AnyContains { automaton, literals, cased });
+    }
+}
+
+fn compile_regex(text: &str, mods: &[Modifier]) -> Result<ValueTest, RuleError> {
+    let regex = LazyRegex::new(text, mods)?;
+    let literals = regex_literals(text, mods);
+    Ok(ValueTest::Regex { regex, literals })
+}
+
+/// Extracts literals of which every match of `pattern` contains one (its possible prefixes,
+/// or else its possible suffixes), folded and deduplicated; `None` when there is no finite,
+/// non-empty set of at most 64.
+fn regex_literals(pattern: &str, mods: &[Modifier]) -> Option<Box<[String]>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(mods.contains(&Modifier::ReI))
         .multi_line(mods.contains(&Modifier::ReM))
         .dot_matches_new_line(mods.contains(&Modifier::ReS))
-        .size_limit(1 << 24);
-    builder.build().map_err(|error| {
-        let reason = error.to_string();
-        let kind = if reason.contains("look-around") || reason.contains("backreferences") {
-            ErrorKind::Unsupported(format!("regular expression `{text}` uses look-around or backreferences, which the Rust regex engine does not support"))
-        } else {
-            ErrorKind::Regex { pattern: text.to_string(), reason }
+        .build()
+        .parse(pattern)
+        .ok()?;
+    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
+        let mut extractor = Extractor::new();
+        extractor.kind(kind);
+        let seq = extractor.extract(&hir);
+        let Some(literals) = seq.literals() else { continue };
+        let mut folded: Vec<String> = Vec::new();
+        let mut usable = !literals.is_empty();
+        for literal in literals {
+            let Ok(text) = std::str::from_utf8(literal.as_bytes()) else {
+                usable = false;
+                break;
+            };
+            if text.is_empty() {
+                usable = false;
+                break;
+            }
+            let mut out = String::new();
+            fold_into(text, &mut out);
+            if !folded.contains(&out) {
+                folded.push(out);
+            }
+        }
+        if usable && folded.len() <= 64 {
+            return Some(folded.into());
+        }
+    }
+    None
+}
+
+/// A regular expression checked at load time and compiled on first use. Most rules never
+/// reach their regular expressions once the index has filtered them, so this keeps start-up
+/// short.
+#[derive(Clone, Debug)]
+pub struct LazyRegex {
+    pub source: Box<str>,
+    case_insensitive: bool,
+    multi_line: bool,
+    dot_matches_new_line: bool,
+    compiled: OnceLock<Option<regex::Regex>>,
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `text` with the flags of `mods`.
+    pub fn new(text: &str, mods: &[Modifier]) -> Result<LazyRegex, RuleError> {
+        let regex = LazyRegex {
+            source: text.into(),
+            case_insensitive: mods.contains(&Modifier::ReI),
+            multi_line: mods.contains(&Modifier::ReM),
+            dot_matches_new_line: mods.contains(&Modifier::ReS),
+            compiled: OnceLock::new(),
         };
-        RuleError::new(kind)
-    })
+        let parsed = regex_syntax::ParserBuilder::new()
+            .case_insensitive(regex.case_insensitive)
+            .multi_line(regex.multi_line)
+            .dot_matches_new_line(regex.dot_matches_new_line)
+            .build()
+            .parse(text);
+        if let Err(error) = parsed {
+            let reason = error.to_string();
+            let kind = if reason.contains("look-around") || reason.contains("backreferences") {
+                ErrorKind::Unsupported(format!(
+                    "regular expression `{text}` uses look-around or backreferences, which the Rust regex engine does not support"
+                ))
+            } else {
+                ErrorKind::Regex { pattern: text.to_string(), reason }
+            };
+            return Err(RuleError::new(kind));
+        }
+        Ok(regex)
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        // NOTE: a pattern whose compiled form exceeds the 16 MiB size limit passes the load
+        // check, fails here, and then never matches.
+        let compiled = self.compiled.get_or_init(|| {
+            regex::RegexBuilder::new(&self.source)
+                .case_insensitive(self.case_insensitive)
+                .multi_line(self.multi_line)
+                .dot_matches_new_line(self.dot_matches_new_line)
+                .size_limit(1 << 24)
+                .build()
+                .ok()
+        });
+        compiled.as_ref().is_some_and(|regex| regex.is_match(text))
+    }
+}
+
+/// An Aho-Corasick automaton over `literals`, built on first use for the same reason as
+/// [`LazyRegex`].
+#[derive(Clone, Debug)]
+pub struct LazyAutomaton {
+    literals: Box<[Box<str>]>,
+    compiled: OnceLock<aho_corasick::AhoCorasick>,
+    /// The same literals matched ASCII case-insensitively, for ASCII text that was not folded;
+    /// `None` inside when a literal is not ASCII.
+    ascii_insensitive: OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl LazyAutomaton {
+    pub fn new(literals: Box<[Box<str>]>) -> LazyAutomaton {
+        LazyAutomaton { literals, compiled: OnceLock::new(), ascii_insensitive: OnceLock::new() }
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        let automaton = self.compiled.get_or_init(|| {
+            aho_corasick::AhoCorasick::new(self.literals.iter().map(|l| l.as_bytes())).expect("contains automaton within size limits")
+        });
+        automaton.is_match(text)
+    }
+
+    /// Searches ASCII `text` that was not case-folded; equal to folding it first because the
+    /// literals are folded and ASCII. Returns `None` when a literal is not ASCII.
+    pub fn is_match_ascii_unfolded(&self, text: &str) -> Option<bool> {
+        let automaton = self.ascii_insensitive.get_or_init(|| {
+            if !self.literals.iter().all(|l| l.is_ascii()) {
+                return None;
+            }
+            let automaton = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(self.literals.iter().map(|l| l.as_bytes()))
+                .expect("contains automaton within size limits");
+            Some(automaton)
+        });
+        automaton.as_ref().map(|a| a.is_match(text))
+    }
 }
 
 fn parse_cidr(text: &str) -> Option<ValueTest> {

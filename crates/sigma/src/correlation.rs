@@ -3,10 +3,10 @@
 //!
 //! Window semantics: for an observation at time `t`, the window holds the observations of the
 //! same correlation and group key with times in `[t - timespan, t]`, so a burst that crosses
-//! a clock boundary is never split. When the condition holds, one alert is emitted and the
-//! window's observations are consumed: they never count towards a second alert, and an
-//! observation at or before the last consumed time is ignored, so feeding the same events
-//! twice gives no second alert. Thresholds with only upper bounds (`lt`, `lte`) are checked
+//! a clock boundary is never split. When the condition is met, one alert is emitted and the
+//! window's observations are consumed, so they never count towards a second alert. An
+//! observation at or before the last consumed time, or from a record already in the window,
+//! is ignored, so feeding the same events twice gives no second alert. Thresholds with only upper bounds (`lt`, `lte`) are checked
 //! when a window closes, because a low count is only known once the timespan has passed.
 //!
 //! Two modes: [`correlate_batch`] sorts each key's observations by time before correlating,

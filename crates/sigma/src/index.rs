@@ -3,9 +3,9 @@
 //! For each rule the index derives a necessary condition from its match tree: a set of
 //! (field, literal) pairs such that the rule can only match when at least one literal occurs
 //! in the folded text of its field. Literals of all rules in a log-source bucket are compiled
-//! into one Aho-Corasick automaton per field; an event runs each automaton once over the field
-//! and only the rules whose literals were found (plus the rules without a usable literal) are
-//! evaluated. The condition is only ever necessary, never sufficient, so the full match tree
+//! into one Aho-Corasick automaton per field, and an event runs each automaton once over the
+//! field. Only the rules whose literals were found, plus the rules without a usable literal,
+//! are evaluated. The condition is only ever necessary, never sufficient, so the full match tree
 //! still decides.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -27,13 +27,31 @@ pub fn required_literals(node: &Node) -> Option<Requirement> {
                 return None;
             }
             let group_literals = |group: &Vec<ValueTest>| -> Option<Requirement> {
-                group
-                    .iter()
-                    .map(|value| match value {
-                        ValueTest::Str(s) => s.required_literal().map(|lit| (field, lit)),
-                        _ => None,
-                    })
-                    .collect()
+                let mut out = Vec::new();
+                for value in group {
+                    match value {
+                        ValueTest::Str(s) => out.push((field, s.required_literal()?)),
+                        ValueTest::Regex { literals, .. } => {
+                            out.extend(literals.as_ref()?.iter().map(|lit| (field, lit.clone())));
+                        }
+                        ValueTest::AnyContains { literals, cased, .. } => {
+                            for literal in literals.iter() {
+                                let mut folded = String::new();
+                                if *cased {
+                                    crate::matcher::fold_into(literal, &mut folded);
+                                } else {
+                                    folded.push_str(literal);
+                                }
+                                if folded.is_empty() {
+                                    return None;
+                                }
+                                out.push((field, folded));
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+                Some(out)
             };
             if test.all {
                 test.values.iter().filter_map(group_literals).max_by_key(score)
@@ -66,6 +84,9 @@ fn score(requirement: &Requirement) -> (usize, std::cmp::Reverse<usize>) {
 struct FieldAutomaton {
     field: FieldId,
     automaton: AhoCorasick,
+    /// Number of the automaton's first pattern among all patterns of the rule set, so that a
+    /// pattern found several times in one event is handled once.
+    pattern_base: u32,
     rules_of_pattern: Vec<Box<[u32]>>,
 }
 
@@ -77,7 +98,7 @@ pub struct BucketIndex {
 
 impl BucketIndex {
     /// Builds the index for `rules` (rule number and match tree).
-    pub fn build(rules: &[(u32, &Node)]) -> BucketIndex {
+    pub fn build(rules: &[(u32, &Node)], pattern_count: &mut u32) -> BucketIndex {
         let mut always = Vec::new();
         let mut per_field: HashMap<FieldId, HashMap<String, Vec<u32>>> = HashMap::new();
         for (rule, node) in rules {
@@ -103,8 +124,10 @@ impl BucketIndex {
                 .match_kind(MatchKind::Standard)
                 .build(literals.iter().map(|(lit, _)| lit.as_bytes()))
                 .expect("literal automaton within size limits");
+            let pattern_base = *pattern_count;
+            *pattern_count += literals.len() as u32;
             let rules_of_pattern = literals.into_iter().map(|(_, rules)| rules.into_boxed_slice()).collect();
-            automata.push(FieldAutomaton { field, automaton, rules_of_pattern });
+            automata.push(FieldAutomaton { field, automaton, pattern_base, rules_of_pattern });
         }
         BucketIndex { always, automata }
     }
@@ -114,6 +137,7 @@ impl BucketIndex {
         let epoch = ctx.scratch.epoch();
         let mut seen = std::mem::take(&mut ctx.scratch.seen);
         let mut candidates = std::mem::take(&mut ctx.scratch.candidates);
+        let mut patterns_seen = std::mem::take(&mut ctx.scratch.patterns_seen);
         for &rule in &self.always {
             if seen[rule as usize] != epoch {
                 seen[rule as usize] = epoch;
@@ -123,7 +147,13 @@ impl BucketIndex {
         for field in &self.automata {
             let Some(text) = ctx.folded_for_index(field.field) else { continue };
             for found in field.automaton.find_overlapping_iter(text) {
-                for &rule in field.rules_of_pattern[found.pattern().as_usize()].iter() {
+                let pattern = found.pattern().as_usize();
+                let global = field.pattern_base as usize + pattern;
+                if patterns_seen[global] == epoch {
+                    continue;
+                }
+                patterns_seen[global] = epoch;
+                for &rule in field.rules_of_pattern[pattern].iter() {
                     if seen[rule as usize] != epoch {
                         seen[rule as usize] = epoch;
                         candidates.push(rule);
@@ -132,6 +162,7 @@ impl BucketIndex {
             }
         }
         ctx.scratch.seen = seen;
+        ctx.scratch.patterns_seen = patterns_seen;
         ctx.scratch.candidates = candidates;
     }
 

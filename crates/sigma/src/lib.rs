@@ -31,6 +31,7 @@ pub mod compile;
 pub mod condition;
 pub mod correlation;
 pub mod error;
+mod hash;
 pub mod index;
 pub mod logsource;
 pub mod matcher;

@@ -1,6 +1,6 @@
 //! Evaluation of compiled rules against one [`Event`].
 //!
-//! Field values are read straight from the event. Each field a rule asks for is rendered as
+//! Field values are read straight from the event. Each field a rule names is rendered as
 //! text and case-folded at most once per event, into buffers of a [`Scratch`] that the caller
 //! reuses, so the common path allocates nothing per event. Lists take a slower path that
 //! allocates, because each element is compared on its own.
@@ -63,9 +63,13 @@ pub struct Scratch {
     slots: Vec<Slot>,
     raw: String,
     folded: String,
+    keyword_epoch: u32,
     keyword_raw: String,
     keyword_folded: String,
+    /// Raw and folded ranges of each scalar of the event, for keyword searches.
+    keyword_spans: Vec<[u32; 4]>,
     pub(crate) seen: Vec<u32>,
+    pub(crate) patterns_seen: Vec<u32>,
     pub(crate) candidates: Vec<u32>,
 }
 
@@ -75,11 +79,13 @@ impl Scratch {
     }
 
     /// Starts a new event: invalidates all cached fields without touching them.
-    pub(crate) fn reset(&mut self, fields: usize, rules: usize) {
+    pub(crate) fn reset(&mut self, fields: usize, rules: usize, patterns: usize) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.slots.iter_mut().for_each(|s| s.epoch = 0);
+            self.keyword_epoch = 0;
             self.seen.iter_mut().for_each(|s| *s = 0);
+            self.patterns_seen.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         if self.slots.len() < fields {
@@ -87,6 +93,9 @@ impl Scratch {
         }
         if self.seen.len() < rules {
             self.seen.resize(rules, 0);
+        }
+        if self.patterns_seen.len() < patterns {
+            self.patterns_seen.resize(patterns, 0);
         }
         self.raw.clear();
         self.folded.clear();
@@ -242,21 +251,24 @@ impl<'a> EvalCtx<'a> {
             return self.eval_keywords(test);
         };
         let state = self.load(id);
-        for value in test.values.iter().flatten() {
-            if let ValueTest::FieldRef { other, .. } = value {
-                self.load(*other);
-                self.ensure_folded(*other);
+        if test.has_fieldref {
+            for value in test.values.iter().flatten() {
+                if let ValueTest::FieldRef { other, .. } = value
+                    && !matches!(self.load(*other), SlotState::Missing | SlotState::Null)
+                {
+                    self.ensure_folded(*other);
+                }
             }
         }
         let result = match state {
             SlotState::Missing | SlotState::Null => self.combine(test, |_, v| missing_matches(v, state == SlotState::Null)),
             SlotState::Text => {
-                if test.needs_folded() {
+                if test.needs_folded {
                     self.ensure_folded(id);
                 }
                 let this = &*self;
                 let raw = this.raw_text(id);
-                let folded = if test.needs_folded() { this.folded_text(id) } else { "" };
+                let folded = if test.needs_folded { this.folded_text(id) } else { "" };
                 this.combine(test, |ctx, v| ctx.value_matches(v, raw, folded))
             }
             SlotState::List => {
@@ -285,7 +297,8 @@ impl<'a> EvalCtx<'a> {
     fn value_matches(&self, test: &ValueTest, raw: &str, folded: &str) -> bool {
         match test {
             ValueTest::Str(s) => str_matches(s, if s.cased { raw } else { folded }),
-            ValueTest::Regex(re) => re.is_match(raw),
+            ValueTest::Regex { regex, .. } => regex.is_match(raw),
+            ValueTest::AnyContains { automaton, cased, .. } => automaton.is_match(if *cased { raw } else { folded }),
             ValueTest::Cidr { network, prefix } => parse_ip(raw).is_some_and(|ip| in_network(ip, *network, *prefix)),
             ValueTest::Num(op, right) => parse_number(raw).is_some_and(|left| op.apply(left, *right)),
             ValueTest::Null => false,
@@ -307,38 +320,131 @@ impl<'a> EvalCtx<'a> {
         }
     }
 
+    /// Renders and folds every scalar of the event once, for keyword searches.
+    fn ensure_keyword_texts(&mut self) {
+        let scratch = &mut *self.scratch;
+        if scratch.keyword_epoch == scratch.epoch {
+            return;
+        }
+        scratch.keyword_epoch = scratch.epoch;
+        scratch.keyword_raw.clear();
+        scratch.keyword_folded.clear();
+        scratch.keyword_spans.clear();
+        for field in self.event.fields() {
+            for_each_scalar(&field.value, &mut |value| {
+                if !scratch.keyword_folded.is_empty() {
+                    // NUL separates the values, so a search over the joined text finds a
+                    // literal only inside one value.
+                    scratch.keyword_folded.push('\0');
+                }
+                let raw_start = scratch.keyword_raw.len() as u32;
+                write_value(value, &mut scratch.keyword_raw);
+                let raw_end = scratch.keyword_raw.len() as u32;
+                let folded_start = scratch.keyword_folded.len() as u32;
+                fold_into(&scratch.keyword_raw[raw_start as usize..], &mut scratch.keyword_folded);
+                let folded_end = scratch.keyword_folded.len() as u32;
+                scratch.keyword_spans.push([raw_start, raw_end, folded_start, folded_end]);
+            });
+        }
+    }
+
     /// Searches every field of the event; a value matches when any field matches it.
     fn eval_keywords(&mut self, test: &FieldTest) -> bool {
-        let event = self.event;
-        let mut raw = std::mem::take(&mut self.scratch.keyword_raw);
-        let mut folded = std::mem::take(&mut self.scratch.keyword_folded);
-        let check = |v: &ValueTest, raw: &mut String, folded: &mut String| {
-            event.fields().iter().any(|field| {
-                let mut any = false;
-                for_each_scalar(&field.value, &mut |value| {
-                    if any {
-                        return;
-                    }
-                    raw.clear();
-                    folded.clear();
-                    write_value(value, raw);
-                    fold_into(raw, folded);
-                    any = self.value_matches(v, raw, folded);
-                });
-                any
+        if let Some(result) = self.keywords_without_folding(test) {
+            return result != test.negate;
+        }
+        self.ensure_keyword_texts();
+        let this = &*self;
+        let scratch = &*this.scratch;
+        let joined = scratch.keyword_folded.as_str();
+        let check = |v: &ValueTest| {
+            match v {
+                ValueTest::AnyContains { automaton, cased: false, .. } => return automaton.is_match(joined),
+                ValueTest::Str(StrTest { matcher: StrMatch::Contains(finder), cased: false }) => {
+                    return finder.find(joined.as_bytes()).is_some();
+                }
+                _ => {}
+            }
+            scratch.keyword_spans.iter().any(|&[rs, re, fs, fe]| {
+                this.value_matches(v, &scratch.keyword_raw[rs as usize..re as usize], &scratch.keyword_folded[fs as usize..fe as usize])
             })
         };
-        let group = |alternatives: &Vec<ValueTest>, raw: &mut String, folded: &mut String| {
-            alternatives.iter().any(|v| check(v, raw, folded))
-        };
-        let result = if test.all {
-            test.values.iter().all(|g| group(g, &mut raw, &mut folded))
-        } else {
-            test.values.iter().any(|g| group(g, &mut raw, &mut folded))
-        };
-        self.scratch.keyword_raw = raw;
-        self.scratch.keyword_folded = folded;
+        let group = |alternatives: &Vec<ValueTest>| alternatives.iter().any(check);
+        let result = if test.all { test.values.iter().all(group) } else { test.values.iter().any(group) };
         result != test.negate
+    }
+}
+
+impl EvalCtx<'_> {
+    /// Evaluates a keyword test whose values are all case-insensitive `contains` lists straight
+    /// on the event's ASCII strings, without rendering and folding every field. Returns `None`
+    /// when the test has other values or the event has non-ASCII or non-string values.
+    fn keywords_without_folding(&self, test: &FieldTest) -> Option<bool> {
+        let only_lists = test.values.iter().flatten().all(|v| matches!(v, ValueTest::AnyContains { cased: false, .. }));
+        if !only_lists {
+            return None;
+        }
+        // Integers are written into one stack buffer, so the texts stay borrowed and nothing
+        // is allocated.
+        let mut digits = [0u8; 1024];
+        let mut digits_used = 0;
+        let mut ranges: [(bool, usize, usize); 64] = [(false, 0, 0); 64];
+        let mut strings: [&str; 64] = [""; 64];
+        let mut count = 0;
+        for field in self.event.fields() {
+            if count == ranges.len() {
+                return None;
+            }
+            match &field.value {
+                Value::Str(s) if s.is_ascii() => {
+                    strings[count] = s.as_str();
+                    count += 1;
+                }
+                Value::Int(i) => {
+                    let start = digits_used;
+                    let mut cursor = std::io::Cursor::new(&mut digits[start..]);
+                    std::io::Write::write_fmt(&mut cursor, format_args!("{i}")).ok()?;
+                    digits_used += cursor.position() as usize;
+                    ranges[count] = (true, start, digits_used);
+                    count += 1;
+                }
+                Value::Bool(b) => {
+                    strings[count] = if *b { "true" } else { "false" };
+                    count += 1;
+                }
+                Value::Null => {}
+                _ => return None,
+            }
+        }
+        let text_at = |i: usize| -> &str {
+            let (is_digits, start, end) = ranges[i];
+            if is_digits { std::str::from_utf8(&digits[start..end]).unwrap_or("") } else { strings[i] }
+        };
+        let check = |v: &ValueTest| -> Option<bool> {
+            let ValueTest::AnyContains { automaton, .. } = v else { return None };
+            for i in 0..count {
+                if automaton.is_match_ascii_unfolded(text_at(i))? {
+                    return Some(true);
+                }
+            }
+            Some(false)
+        };
+        for group in &test.values {
+            let mut group_matches = false;
+            for value in group {
+                if check(value)? {
+                    group_matches = true;
+                    break;
+                }
+            }
+            if test.all && !group_matches {
+                return Some(false);
+            }
+            if !test.all && group_matches {
+                return Some(true);
+            }
+        }
+        Some(test.all)
     }
 }
 

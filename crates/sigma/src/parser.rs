@@ -1,6 +1,6 @@
 //! Reading Sigma YAML into rule documents.
 //!
-//! A file holds one or more YAML documents. Each document is a detection rule, a correlation
+//! A file contains one or more YAML documents. Each document is a detection rule, a correlation
 //! rule or a filter rule, told apart by its top-level `correlation` or `filter` key. Files in
 //! the older collection format (`action: global`, `reset`, `repeat`) are merged into plain
 //! documents here, so later stages never see `action`.
@@ -142,7 +142,7 @@ pub struct CorrelationRule {
     pub threshold: Threshold,
     /// Fields whose values are counted or aggregated (`condition.field`).
     pub fields: Vec<String>,
-    /// For `value_percentile`: the percentile to compute, 50 when the rule does not say.
+    /// For `value_percentile`: the percentile to compute, 50 when the rule does not set it.
     pub percentile: f64,
     /// For `temporal` and `temporal_ordered`: an optional boolean expression over rule names.
     pub expression: Option<String>,

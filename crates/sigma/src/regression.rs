@@ -56,7 +56,7 @@ pub struct CaseOutcome {
     pub expected: Option<usize>,
     pub matched: usize,
     pub passed: bool,
-    /// Why the case failed before matching (rule not loaded, sample unreadable, …).
+    /// The reason the case failed before matching (rule not loaded, sample unreadable, …).
     pub error: Option<String>,
 }
 
@@ -122,7 +122,7 @@ fn read_case_info(case: &Path) -> Result<CaseInfo, String> {
 
 /// Runs SigmaHQ-style regression cases under `cases_dir` against `rules`. `load_events` reads
 /// a sample file (the `.evtx` named in info.yml). A case passes when its rule fires at least
-/// `match_count` times (at least once when info.yml gives no count); more matches are marked
+/// `match_count` times, or at least once when info.yml gives no count. More matches are marked
 /// in the case line. Writes one line per case and a closing `N passed, N failed` line.
 pub fn run_regression_cases(
     cases_dir: &Path,
@@ -170,8 +170,8 @@ pub fn run_regression_cases(
                     total += count;
                     expected_total = *expected;
                     // SigmaHQ's regression runner fails a case with fewer matches than
-                    // `match_count` and only warns about more; several SigmaHQ samples hold more
-                    // matching records than their `match_count`, so this follows the runner.
+                    // `match_count` and only warns about more. Several SigmaHQ samples contain
+                    // more matching records than their `match_count`, so this follows the runner.
                     passed &= count >= expected.unwrap_or(1);
                 }
                 CaseOutcome { case: case.clone(), rule_id: info.rule_id, expected: expected_total, matched: total, passed, error }
@@ -243,7 +243,7 @@ fn system_fields(system: &Json, event: &mut Event) {
 /// `Computer`, `TimeCreated_SystemTime`, …) and EventData/UserData fields by name.
 pub fn events_from_evtx_json(path: &Path) -> Result<Vec<Event>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    // A file holds one object, an array, or several objects one after another.
+    // A file contains one object, an array, or several objects one after another.
     let mut documents = Vec::new();
     for document in serde_json::Deserializer::from_str(&text).into_iter::<Json>() {
         match document.map_err(|e| format!("invalid JSON in {}: {e}", path.display()))? {

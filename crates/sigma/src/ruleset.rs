@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use tocsin_event::Event;
 
 use crate::compile::{compile_detection, compile_item, CompileContext, FieldTable, Node};
 use crate::correlation::{CorrelationDef, GroupField};
 use crate::error::{Error, ErrorKind, RuleError};
+use crate::hash::FastMap;
 use crate::index::BucketIndex;
 use crate::logsource::{accepts, route};
 use crate::matcher::{EvalCtx, Scratch};
@@ -63,7 +65,7 @@ pub enum RuleKind {
     Filter,
 }
 
-/// What happened to one rule document.
+/// The load outcome of one rule document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RuleStatus {
     Accepted,
@@ -165,7 +167,11 @@ impl RuleSetBuilder {
 
     /// Parses rule text; `file` names it in the report.
     pub fn add_str(&mut self, text: &str, file: Option<&Path>) -> &mut Self {
-        for result in parse_rules(text, file) {
+        self.add_parsed(parse_rules(text, file))
+    }
+
+    fn add_parsed(&mut self, results: Vec<Result<RuleDoc, RuleError>>) -> &mut Self {
+        for result in results {
             match result {
                 Ok(doc) => {
                     let status = doc.meta.status.as_deref().unwrap_or("");
@@ -204,8 +210,17 @@ impl RuleSetBuilder {
         let mut files = Vec::new();
         collect_files(path, &mut files)?;
         files.sort();
-        for file in files {
-            self.add_file(&file)?;
+        // Parsing YAML is most of the load time, so files are parsed on all cores and then
+        // registered in sorted order, which keeps rule numbers stable.
+        let parsed: Vec<Result<Vec<Result<RuleDoc, RuleError>>, Error>> = files
+            .par_iter()
+            .map(|file| {
+                let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.clone(), source })?;
+                Ok(parse_rules(&text, Some(file)))
+            })
+            .collect();
+        for results in parsed {
+            self.add_parsed(results?);
         }
         Ok(self)
     }
@@ -268,8 +283,18 @@ impl RuleSetBuilder {
             }
         }
 
+        let correlation_names: Vec<String> = correlations
+            .iter()
+            .flat_map(|(meta, _, _)| meta.id.iter().chain(meta.name.iter()).cloned())
+            .collect();
         let mut defs = Vec::new();
         for (meta, correlation, slot) in correlations {
+            // NOTE: correlations that reference other correlations are rejected for now.
+            if let Some(chained) = correlation.rules.iter().find(|r| correlation_names.contains(r)) {
+                let kind = ErrorKind::Unsupported(format!("correlation of the correlation rule `{chained}`; only detection rules can be correlated"));
+                self.report.rules[slot].status = RuleStatus::Rejected(RuleError { file: meta.file.clone(), line: Some(meta.line), kind });
+                continue;
+            }
             match resolve_correlation(&meta, &correlation, &rules, &mut fields, &find_rule) {
                 Ok(def) => {
                     if !correlation.generate {
@@ -294,7 +319,7 @@ fn compile_with_extra(detection: &Detection, extra: &[crate::parser::FieldItem],
         return Ok(root);
     }
     // Pipeline conditions are ANDed outside the rule's own condition, so `1 of them` never
-    // sees them.
+    // includes them.
     let mut items = vec![root];
     for item in extra {
         items.push(compile_item(item, ctx)?);
@@ -425,14 +450,16 @@ type BucketKey = (u16, u16, u16);
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     fields: FieldTable,
-    symbols: HashMap<String, u16>,
-    buckets: HashMap<BucketKey, BucketIndex>,
+    symbols: FastMap<String, u16>,
+    buckets: FastMap<BucketKey, BucketIndex>,
+    /// Total literal patterns over all bucket automata.
+    pattern_count: u32,
     pub(crate) correlations: Vec<CorrelationDef>,
 }
 
 impl RuleSet {
     fn new(rules: Vec<CompiledRule>, fields: FieldTable, correlations: Vec<CorrelationDef>) -> RuleSet {
-        let mut symbols: HashMap<String, u16> = HashMap::new();
+        let mut symbols: FastMap<String, u16> = FastMap::default();
         let mut symbol = |name: &Option<String>| -> u16 {
             match name {
                 None => 0,
@@ -448,8 +475,9 @@ impl RuleSet {
             let key = (symbol(&ls.product), symbol(&ls.category), symbol(&ls.service));
             grouped.entry(key).or_default().push((i as u32, &rule.root));
         }
-        let buckets = grouped.into_iter().map(|(key, members)| (key, BucketIndex::build(&members))).collect();
-        RuleSet { rules, fields, symbols, buckets, correlations }
+        let mut pattern_count = 0;
+        let buckets = grouped.into_iter().map(|(key, members)| (key, BucketIndex::build(&members, &mut pattern_count))).collect();
+        RuleSet { rules, fields, symbols, buckets, pattern_count, correlations }
     }
 
     pub fn len(&self) -> usize {
@@ -488,7 +516,7 @@ impl RuleSet {
     /// the event's log sources whose required literals occur in the event are evaluated.
     pub fn matches_into(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
         let routing = route(event);
-        scratch.reset(self.fields.len(), self.rules.len());
+        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
         let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch, preloaded: false };
         ctx.preload();
 
@@ -532,6 +560,20 @@ impl RuleSet {
         out[start..].sort_unstable();
     }
 
+    /// Evaluates one rule against `event`, log source included, without the index.
+    pub fn matches_rule(&self, idx: RuleIdx, event: &Event, scratch: &mut Scratch) -> bool {
+        let routing = route(event);
+        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
+        let rule = &self.rules[idx as usize];
+        let ls = &rule.info.logsource;
+        if !accepts(ls.product.as_deref(), ls.category.as_deref(), ls.service.as_deref(), &routing) {
+            return false;
+        }
+        let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch, preloaded: false };
+        ctx.preload();
+        ctx.eval(&rule.root)
+    }
+
     /// Returns the rules the index would evaluate for `event` (for diagnostics).
     pub fn candidates(&self, event: &Event) -> Vec<RuleIdx> {
         let mut scratch = Scratch::new();
@@ -554,7 +596,7 @@ impl RuleSet {
     pub fn matches_unindexed(&self, event: &Event) -> Vec<RuleIdx> {
         let routing = route(event);
         let mut scratch = Scratch::new();
-        scratch.reset(self.fields.len(), self.rules.len());
+        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
         let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch: &mut scratch, preloaded: false };
         let mut out = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {

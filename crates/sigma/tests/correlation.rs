@@ -207,3 +207,18 @@ fn unknown_rule_reference_rejected() {
     let (_, report) = builder.build();
     assert_eq!(report.rejected(), 1);
 }
+
+#[test]
+fn chained_correlation_rejected_with_reason() {
+    let first = "title: c1\nid: 00000000-0000-4000-8000-000000000050\nname: many_failures\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+    let second = "title: c2\nid: 00000000-0000-4000-8000-000000000051\ncorrelation:\n  type: temporal\n  rules: [many_failures, failed_login]\n  group-by: [User]\n  timespan: 5m\n";
+    let mut builder = tocsin_sigma::RuleSetBuilder::new();
+    builder.add_str(&login_rule(), None);
+    builder.add_str(first, None);
+    builder.add_str(second, None);
+    let (set, report) = builder.build();
+    assert_eq!(set.correlation_count(), 1);
+    assert_eq!(report.rejected(), 1);
+    let rejected = report.rules.iter().find(|r| matches!(r.status, tocsin_sigma::RuleStatus::Rejected(_))).unwrap();
+    assert_eq!(rejected.title.as_deref(), Some("c2"));
+}

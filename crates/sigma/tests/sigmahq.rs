@@ -37,8 +37,8 @@ fn sigmahq_rules_accepted() {
 }
 
 /// Runs every regression case against all SigmaHQ rules. The samples are read from each
-/// case's `.json` rendering; the lead switches the loader to the `.evtx` file once the EVTX
-/// decoder in tocsin-ingest is ready.
+/// case's `.json` rendering until the EVTX decoder in tocsin-ingest is ready. Then the loader
+/// switches to the `.evtx` file.
 #[test]
 fn sigmahq_regression_cases_pass() {
     let Some(data) = common::test_data("sigmahq_regression_cases_pass") else { return };

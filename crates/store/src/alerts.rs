@@ -107,7 +107,7 @@ pub struct StoredAlert {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// What [`WriteTx::record_alerts`] did: ids newly stored, and ids already in the store
+/// The result of [`WriteTx::record_alerts`]: ids newly stored, and ids already in the store
 /// (left unchanged), each in input order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RecordOutcome {

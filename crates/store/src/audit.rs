@@ -11,7 +11,7 @@
 //! - a truncated chain: the head kept outside the database (the head file beside a SQLite
 //!   store, or `expect_head` saved by an operator) is missing from the chain;
 //! - a rewritten chain (every hash recomputed after an edit): with an HMAC key the HMACs no
-//!   longer match; without one, only the outside head shows it.
+//!   longer match. Without a key, only the outside head reveals it.
 //!
 //! Appends happen inside a [`crate::WriteTx`], which holds the store's write lock, so two
 //! processes never chain onto the same entry.
@@ -255,9 +255,11 @@ impl Store {
     pub async fn verify_audit_log(&self, expect_head: Option<&str>) -> Result<VerifyReport> {
         let key = self.options().audit_key.as_deref();
         let mut report = VerifyReport { hmac_checked: key.is_some(), ..VerifyReport::default() };
+
         if let Some(file) = self.head_file() {
             report.head_file = read_head_file(&file)?;
         }
+
         let mut expected_seq = 1;
         let mut prev_hash = GENESIS.to_string();
         let mut found_expected = false;
@@ -281,6 +283,7 @@ impl Store {
                         entry.seq
                     ));
                 }
+
                 let recomputed = entry_hash(&entry.prev_hash, entry.seq, &entry.at, &entry.actor, &entry.action, &entry.subject, &entry.detail);
                 if recomputed != entry.hash {
                     report.problems.push(format!("entry {} was edited: its content does not match its hash", entry.seq));
@@ -298,6 +301,7 @@ impl Store {
                         )),
                     }
                 }
+
                 if expect_head.is_some_and(|h| h.eq_ignore_ascii_case(&entry.hash)) {
                     found_expected = true;
                 }
@@ -309,6 +313,7 @@ impl Store {
             }
             report.head = Some(AuditHead { seq: last.seq, hash: last.hash.clone() });
         }
+
         if let Some(expected) = expect_head
             && !found_expected
             && !(expected.eq_ignore_ascii_case(GENESIS))
@@ -317,6 +322,7 @@ impl Store {
                 "the expected head {expected} is not in the audit log: entries were truncated or the chain was rewritten"
             ));
         }
+
         if let Some(file_head) = &report.head_file {
             match &head_file_hash_at_seq {
                 Some(hash) if *hash == file_head.hash => {}

@@ -10,11 +10,11 @@ use crate::{Store, WriteTx};
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BaselineTerm {
     pub host: String,
-    /// What the term is, as the detection names it (`process.executable`, `python.script`).
+    /// The term's kind, as the detection names it (`process.executable`, `python.script`).
     pub kind: String,
     pub term: String,
     pub first_seen: DateTime<Utc>,
-    /// Where it was first seen: a rule id, a file, `learning`.
+    /// The place it was first seen: a rule id, a file, `learning`.
     pub source: String,
 }
 

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-/// Errors of the store. Messages name the store and say what to do.
+/// Errors of the store. Messages name the store and the next step.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("invalid store URL {url:?}: {reason}")]

@@ -24,7 +24,7 @@ pub struct EvidenceItem {
     /// The file name as collected.
     pub name: String,
     pub size: i64,
-    /// Where it was collected from: a host and path, a URL, a bucket key.
+    /// The place it was collected from: a host and path, a URL, a bucket key.
     pub origin: String,
     pub collected_by: String,
     pub collected_at: DateTime<Utc>,
@@ -74,7 +74,7 @@ pub fn store_blob(dir: &Path, mut reader: impl Read) -> Result<(String, u64)> {
     Ok((sha256, size))
 }
 
-/// The path of a blob in the evidence folder.
+/// Returns the path of a blob in the evidence folder.
 pub fn blob_path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(&sha256[..2]).join(sha256)
 }

@@ -2,7 +2,7 @@
 //! observables, response actions, lessons learned and action items.
 //!
 //! The store keeps states, severities and categories as text and enforces no rules about
-//! them; the lifecycle and the roles that may move an incident live in `tocsin-incident`.
+//! them. The lifecycle and the roles that may move an incident live in `tocsin-incident`.
 //! Every write method audits itself.
 
 use chrono::{DateTime, Utc};
@@ -36,6 +36,8 @@ pub struct IncidentRow {
     pub alert_count: i64,
     /// Time of the earliest event behind the incident, when known.
     pub first_event_at: Option<DateTime<Utc>>,
+    /// End of the latest alert linked (its last event); grouping windows count from here.
+    pub last_alert_at: Option<DateTime<Utc>>,
     pub identified_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -171,12 +173,12 @@ pub struct IncidentFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntityMatch {
     pub incident_id: i64,
-    pub last_activity_at: DateTime<Utc>,
+    pub last_alert_at: DateTime<Utc>,
 }
 
 const INCIDENT_COLUMNS: &str = "id, title, description, state, origin, reported_by, assignee, category, functional_impact, \
      information_impact, recoverability, severity, computed_severity, severity_override_reason, classification, \
-     alert_count, first_event_at, identified_at, last_activity_at, updated_at";
+     alert_count, first_event_at, last_alert_at, identified_at, last_activity_at, updated_at";
 
 fn incident_from_row(row: &sea_orm::QueryResult) -> Result<IncidentRow> {
     Ok(IncidentRow {
@@ -197,6 +199,7 @@ fn incident_from_row(row: &sea_orm::QueryResult) -> Result<IncidentRow> {
         classification: get_json(row, "classification")?,
         alert_count: get(row, "alert_count")?,
         first_event_at: get(row, "first_event_at")?,
+        last_alert_at: get(row, "last_alert_at")?,
         identified_at: get(row, "identified_at")?,
         last_activity_at: get(row, "last_activity_at")?,
         updated_at: get(row, "updated_at")?,
@@ -217,7 +220,7 @@ impl WriteTx<'_> {
             self.conn(),
             &format!(
                 "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, NULL, $7, NULL, NULL, NULL, $8, $8, NULL, $9, 0, $10, $11, $11, $12)"
+                 ($1, $2, $3, $4, $5, $6, NULL, $7, NULL, NULL, NULL, $8, $8, NULL, $9, 0, $10, NULL, $11, $11, $12)"
             ),
             vec![
                 id.into(),
@@ -245,24 +248,27 @@ impl WriteTx<'_> {
     }
 
     /// Returns the open incidents (any state but `closed` and `false_positive`) with an alert
-    /// carrying `entity`, active at or after `since`, most recent first.
+    /// carrying `entity` whose alerts overlap `[since, until]`: the latest alert ends at or
+    /// after `since` and the first event is at or before `until`. Most recent alert first,
+    /// then the higher id.
     pub async fn open_incidents_with_entity(
         &self,
         entity: &crate::Entity,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Vec<EntityMatch>> {
         let rows = query(
             self.conn(),
-            "SELECT DISTINCT i.id, i.last_activity_at FROM alert_entities ae \
+            "SELECT DISTINCT i.id, i.last_alert_at FROM alert_entities ae \
              JOIN incident_alerts ia ON ia.alert_id = ae.alert_id \
              JOIN incidents i ON i.id = ia.incident_id \
              WHERE ae.field = $1 AND ae.value = $2 AND i.state NOT IN ('closed', 'false_positive') \
-             AND i.last_activity_at >= $3 ORDER BY i.last_activity_at DESC, i.id DESC",
-            vec![entity.field.clone().into(), entity.value.clone().into(), ts(since)],
+             AND i.last_alert_at >= $3 AND i.first_event_at <= $4 ORDER BY i.last_alert_at DESC, i.id DESC",
+            vec![entity.field.clone().into(), entity.value.clone().into(), ts(since), ts(until)],
         )
         .await?;
         rows.iter()
-            .map(|row| Ok(EntityMatch { incident_id: get(row, "id")?, last_activity_at: get(row, "last_activity_at")? }))
+            .map(|row| Ok(EntityMatch { incident_id: get(row, "id")?, last_alert_at: get(row, "last_alert_at")? }))
             .collect()
     }
 
@@ -284,18 +290,20 @@ impl WriteTx<'_> {
         .await?;
         let incident = self.incident(incident_id).await?;
         let last_activity = incident.last_activity_at.max(crate::micros(alert.last_seen));
+        let last_alert = incident.last_alert_at.map_or(alert.last_seen, |t| t.max(alert.last_seen));
         let first_event = incident.first_event_at.map_or(alert.first_seen, |t| t.min(alert.first_seen));
         exec(
             self.conn(),
-            "UPDATE incidents SET alert_count = alert_count + 1, last_activity_at = $2, first_event_at = $3, updated_at = $4 WHERE id = $1",
-            vec![incident_id.into(), ts(last_activity), ts(first_event), ts(Utc::now())],
+            "UPDATE incidents SET alert_count = alert_count + 1, last_activity_at = $2, first_event_at = $3, last_alert_at = $4, \
+             updated_at = $5 WHERE id = $1",
+            vec![incident_id.into(), ts(last_activity), ts(first_event), ts(last_alert), ts(Utc::now())],
         )
         .await?;
         self.audit("incident.alert", &subject(incident_id), serde_json::json!({ "alert": alert.id, "reason": reason })).await?;
         Ok(())
     }
 
-    /// Returns an incident as this transaction sees it.
+    /// Returns an incident as read inside this transaction, with its uncommitted changes.
     pub async fn incident(&self, id: i64) -> Result<IncidentRow> {
         let row = query_one(self.conn(), &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"), vec![id.into()]).await?;
         match row {

@@ -3,10 +3,10 @@
 //! (shared by several nodes), with one schema and one migration set for both.
 //!
 //! [`Store::open`] takes `sqlite://PATH`, a plain path, or `postgres://...`, creates a SQLite
-//! file on first use and brings the schema up to date. Reads go through `&Store`; every change
-//! happens inside a [`WriteTx`], which holds the store's write lock (see [`lock`]) and appends
-//! to the audit log (see [`audit`]) in the same transaction, so a change and its audit entry
-//! commit together or not at all.
+//! file on first use and brings the schema up to date. Reads go through `&Store`. Every change
+//! happens inside a [`WriteTx`], which holds the store's write lock (see [`lock`]). The change
+//! appends to the audit log (see [`audit`]) in the same transaction, so a change and its audit
+//! entry commit together or not at all.
 
 pub mod alerts;
 pub mod audit;
@@ -37,8 +37,8 @@ pub struct StoreOptions {
     /// Key for the HMAC of each audit entry. Without it entries carry no HMAC, and a rewritten
     /// chain is detected only against a head kept outside the database.
     pub audit_key: Option<Vec<u8>>,
-    /// Folder for evidence files. Default: `evidence/` beside a SQLite store; required for
-    /// PostgreSQL before evidence can be added.
+    /// Folder for evidence files. Default: `<store file>.evidence/` beside a SQLite store.
+    /// PostgreSQL needs one before evidence can be added.
     pub evidence_dir: Option<PathBuf>,
     /// How long a SQLite writer waits for another process's write lock.
     pub busy_timeout: Duration,
@@ -52,7 +52,7 @@ impl Default for StoreOptions {
     }
 }
 
-/// Where a store lives, parsed from its URL.
+/// The backend and address of a store, parsed from its URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     Sqlite(PathBuf),
@@ -116,8 +116,8 @@ impl Store {
         Ok(store)
     }
 
-    /// `$XDG_DATA_HOME/tocsin/tocsin.db`, falling back to `~/.local/share` as the XDG base
-    /// directory specification says.
+    /// Returns `$XDG_DATA_HOME/tocsin/tocsin.db`, falling back to `~/.local/share` as the XDG
+    /// base directory specification sets.
     pub fn default_path() -> Option<PathBuf> {
         let base = std::env::var_os("XDG_DATA_HOME")
             .filter(|v| !v.is_empty())
@@ -134,7 +134,7 @@ impl Store {
         &self.options
     }
 
-    /// The URL for messages, without a PostgreSQL password.
+    /// Returns the URL for messages, without a PostgreSQL password.
     pub fn display_url(&self) -> String {
         match &self.location {
             Location::Sqlite(path) => format!("sqlite://{}", path.display()),
@@ -146,17 +146,18 @@ impl Store {
         self.conn.get_database_backend()
     }
 
-    /// The connection, for queries this crate does not offer.
+    /// Returns the connection, for queries this crate does not offer.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
     }
 
-    /// The schema version recorded in the store.
+    /// Returns the schema version recorded in the store.
     pub async fn schema_version(&self) -> Result<i64> {
         migrate::current_version(&self.conn).await
     }
 
-    /// The file beside a SQLite store that keeps the audit chain's head outside the database.
+    /// Returns the file beside a SQLite store that keeps the audit chain's head outside the
+    /// database.
     pub fn head_file(&self) -> Option<PathBuf> {
         match &self.location {
             Location::Sqlite(path) => Some(sibling(path, ".audit-head")),
@@ -164,8 +165,8 @@ impl Store {
         }
     }
 
-    /// The folder of evidence files: the configured one, else `<store>.evidence/` beside a
-    /// SQLite store, else none.
+    /// Returns the folder of evidence files: the configured one, else `<store file>.evidence/`
+    /// beside a SQLite store, else none.
     pub fn evidence_dir(&self) -> Option<PathBuf> {
         if let Some(dir) = &self.options.evidence_dir {
             return Some(dir.clone());
@@ -208,7 +209,7 @@ impl<'s> WriteTx<'s> {
         self.store
     }
 
-    /// The user or component the changes are made for; audit entries carry it.
+    /// Returns the user or component the changes are made for, which audit entries carry.
     pub fn actor(&self) -> &str {
         &self.actor
     }

@@ -22,7 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
 use crate::db::{exec, get, query_one};
 use crate::error::{Result, StoreError};
 
-/// The newest schema version this build knows.
+/// The newest schema version this build can read and write.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migrations in order; version N is `MIGRATIONS[N - 1]`. Append only: never edit one that
@@ -72,12 +72,14 @@ CREATE TABLE incidents (
     classification {json} NOT NULL,
     alert_count BIGINT NOT NULL,
     first_event_at {ts},
+    last_alert_at {ts},
     identified_at {ts} NOT NULL,
     last_activity_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
 );
 CREATE INDEX incidents_state ON incidents (state);
 CREATE INDEX incidents_activity ON incidents (last_activity_at);
+CREATE INDEX incidents_last_alert ON incidents (last_alert_at);
 
 CREATE TABLE incident_alerts (
     alert_id TEXT PRIMARY KEY REFERENCES alerts (id),

@@ -123,9 +123,14 @@ both_backends!(incident_records_round_trip, StoreOptions::default(), async |test
     let mut tx = store.begin_write("alice").await.unwrap();
     let id = tx.insert_incident(&new_incident("SSH brute force on web-1")).await.unwrap();
     tx.link_alert(id, &alert, "opened by ssh-brute-force").await.unwrap();
-    let matches = tx.open_incidents_with_entity(&Entity::new("source.ip", "203.0.113.7"), at(9, 0)).await.unwrap();
+    let matches = tx.open_incidents_with_entity(&Entity::new("source.ip", "203.0.113.7"), at(9, 0), at(11, 0)).await.unwrap();
     assert_eq!(matches.len(), 1);
     assert_eq!(matches[0].incident_id, id);
+    assert_eq!(matches[0].last_alert_at, at(10, 5));
+    let later = tx.open_incidents_with_entity(&Entity::new("source.ip", "203.0.113.7"), at(10, 6), at(11, 0)).await.unwrap();
+    assert!(later.is_empty(), "the alert ended before the window");
+    let earlier = tx.open_incidents_with_entity(&Entity::new("source.ip", "203.0.113.7"), at(8, 0), at(9, 0)).await.unwrap();
+    assert!(earlier.is_empty(), "the window ends before the first event");
     assert_eq!(tx.incident_of_alert(&alert.id).await.unwrap(), Some(id));
     tx.update_classification(id, &ClassificationUpdate {
         category: Some("unauthorized-access".into()),

@@ -14,7 +14,7 @@ use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tocsin_event::Event;
-use tocsin_ingest::{decode_path, expand_paths, FileStats, Options, Output, RecordError};
+use tocsin_ingest::{decode_path, expand_paths, FileStats, InputPath, Options, Output, RecordError, SKIPPED_UNRECOGNISED};
 
 use crate::args::{Cli, EventFormat, EventsArgs};
 use crate::commands::{decode_options, threads};
@@ -50,6 +50,9 @@ pub fn run(cli: &Cli, args: &EventsArgs, config: &Config) -> Result<Status> {
     let summary = outcome?;
 
     summary.errors.print_suppressed();
+    if !cli.quiet {
+        note_unrecognised(&summary.stats);
+    }
     if args.stats {
         print_stats(&summary.stats);
     }
@@ -59,7 +62,7 @@ pub fn run(cli: &Cli, args: &EventsArgs, config: &Config) -> Result<Status> {
 
 /// Expands folders and checks that every named path exists before any work starts, so a
 /// typo is reported at once as a usage error.
-pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<InputPath>> {
     for path in paths {
         if path.as_os_str() != "-" && !path.exists() {
             bail!("{} does not exist", path.display());
@@ -68,12 +71,14 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     expand_paths(paths).context("cannot list the input folders")
 }
 
-fn decode_all(files: Vec<PathBuf>, options: Options, threads: usize, sender: SyncSender<Message>) -> Result<()> {
+fn decode_all(files: Vec<InputPath>, options: Options, threads: usize, sender: SyncSender<Message>) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
+    let found = Options { skip_unrecognised: true, ..options.clone() };
     pool.install(|| {
-        files.par_iter().for_each_with(sender, |sender, path| {
+        files.par_iter().for_each_with(sender, |sender, input| {
             let mut out = ChannelOutput { sender: sender.clone(), batch: Vec::with_capacity(BATCH), closed: false };
-            let stats = decode_path(path, &options, &mut out);
+            let options = if input.named { &options } else { &found };
+            let stats = decode_path(&input.path, options, &mut out);
             out.flush();
             let _ = sender.send(Message::FileDone(stats));
         });
@@ -220,6 +225,17 @@ impl ErrorReporter {
             let hidden = count - ERRORS_SHOWN_PER_FILE;
             eprintln!("tocsin: {}: {hidden} more decode errors not shown", sanitize(path));
         }
+    }
+}
+
+/// Tells how many files found in folders were skipped because no decoder recognised them.
+pub fn note_unrecognised(stats: &[FileStats]) {
+    let skipped: u64 = stats.iter().filter_map(|s| s.skipped.get(SKIPPED_UNRECOGNISED)).sum();
+    if skipped > 0 {
+        eprintln!(
+            "tocsin: {skipped} files in the given folders were skipped: format not recognised \
+             (name a file directly, or give --input-format, to decode it anyway)"
+        );
     }
 }
 

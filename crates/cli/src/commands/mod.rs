@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod audit_log;
 pub mod events;
+pub mod incident;
+pub mod store_args;
 
 use anyhow::{bail, Result};
 use tocsin_ingest::{Format, Options};

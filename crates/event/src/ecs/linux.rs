@@ -36,7 +36,7 @@ pub(super) const JOURNALD_ALIASES: &[(&str, &[&str])] = &[
 ];
 
 /// Linux audit record keys (`exe`, `comm`, `auid`, ...), as the kernel and auditd write them.
-/// In an event joined from several records, a key that more than one record carries holds
+/// In an event joined from several records, a key that more than one record carries contains
 /// the list of their values.
 pub(super) const AUDITD_ALIASES: &[(&str, &[&str])] = &[
     ("process.executable", &["exe"]),

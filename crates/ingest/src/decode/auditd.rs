@@ -4,17 +4,21 @@
 //! The records of one kernel event share the `audit(seconds.millis:serial)` stamp and are
 //! joined into one event: SYSCALL, EXECVE, CWD, PATH, PROCTITLE and the rest. Records of
 //! different events may interleave, so up to [`MAX_OPEN_EVENTS`] events stay open at once. An
-//! event is closed by its EOE record, when a record arrives whose serial is more than
-//! [`SERIAL_WINDOW`] away from it, when more events are open than allowed (oldest first), or
-//! at the end of the input.
+//! event is closed by its EOE record, when [`RECORD_WINDOW`] records have passed without one
+//! of its own, when more events are open than allowed (oldest first), or at the end of the
+//! input. An event that reaches [`MAX_RECORDS_PER_EVENT`] or [`MAX_EVENT_BYTES`] takes no
+//! more records; later records with its stamp start another event. The window counts records rather than serials because collected or merged logs put
+//! records of one event next to records with unrelated serials.
 //!
 //! Keys keep their audit names (`exe`, `comm`, `auid`, `a0`); a key that several records of an
-//! event carry holds the list of their values (the PATH `name`s, say). Values that auditd
+//! event carry contains the list of their values (the PATH `name`s, say). Values that auditd
 //! hex-encodes because they may contain spaces or control characters are decoded. The
 //! decoder adds `type` (the record types, in order), `event.sequence` (the serial),
 //! `process.pid`, `process.parent.pid`, `process.args`, `process.args_count`,
 //! `process.command_line` (the EXECVE arguments joined with spaces), `process.title`,
 //! `event.outcome`, `tags` (the rule keys) and `source.ip`.
+
+mod syscalls;
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead};
@@ -26,12 +30,15 @@ use tocsin_event::{Event, Evidence, Precision, Schema, SourceRef, Str, Timestamp
 use crate::lines::{LineError, LineReader};
 use crate::{Context, Location};
 
-/// Serial distance beyond which an open event is taken as complete.
-const SERIAL_WINDOW: u64 = 16;
+/// Records read without one for an open event, after which that event is taken as complete.
+const RECORD_WINDOW: u64 = 64;
 /// Events kept open at once while waiting for more of their records.
 const MAX_OPEN_EVENTS: usize = 32;
-/// Records joined into one event at most; more records with the same serial start a new event.
+/// Records joined into one event at most; more records with the same stamp start a new event.
 const MAX_RECORDS_PER_EVENT: usize = 1024;
+/// Bytes of record text joined into one event at most (a single longer record is still
+/// taken), so that open events cost bounded memory whatever the input.
+const MAX_EVENT_BYTES: usize = 1 << 20;
 /// EXECVE arguments kept at most; auditd itself splits long argument lists across records.
 const MAX_ARGS: usize = 4096;
 
@@ -43,15 +50,27 @@ const ENCODED_KEYS: &[&str] = &[
     "vm", "root_dir", "grp", "new_group", "old_group", "new-chardev", "old-chardev",
 ];
 
-/// Recognises an audit log: the first non-empty line is an audit record.
+/// How many non-empty lines [`sniff`] looks at.
+const SNIFF_LINES: usize = 8;
+
+/// Recognises an audit log: at least half of the first non-empty lines (up to
+/// [`SNIFF_LINES`]) are audit records, so that a file whose first line was cut is still
+/// recognised. A single line, as a CloudWatch Logs message, must be a record.
 pub fn sniff(head: &[u8]) -> bool {
-    let text = head.trim_ascii_start();
-    let first = match memchr::memchr(b'\n', text) {
-        Some(end) => &text[..end],
-        None => text,
-    };
-    let first = strip_node(first);
-    first.starts_with(b"type=") && memchr::memmem::find(first, b" msg=audit(").is_some()
+    let lines = head
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .filter(|line| !line.is_empty())
+        .take(SNIFF_LINES);
+    let (mut seen, mut matched) = (0, 0);
+    for line in lines {
+        seen += 1;
+        let line = strip_node(line);
+        if line.starts_with(b"type=") && memchr::memmem::find(line, b" msg=audit(").is_some() {
+            matched += 1;
+        }
+    }
+    matched > 0 && matched * 2 >= seen
 }
 
 fn strip_node(line: &[u8]) -> &[u8] {
@@ -68,6 +87,7 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
     let mut lines = LineReader::new(reader, ctx.options.max_line_bytes);
     let mut open: VecDeque<Builder> = VecDeque::new();
     let mut reported_utf8 = false;
+    let mut ordinal: u64 = 0;
 
     while let Some(next) = lines.next_line() {
         let line = match next {
@@ -104,15 +124,18 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
             continue;
         };
 
-        let position = open.iter().position(|b| b.stamp == record.stamp && b.records < MAX_RECORDS_PER_EVENT);
+        ordinal += 1;
+        close_idle(&mut open, ordinal, ctx);
+        let position = open.iter().position(|b| b.stamp == record.stamp && b.has_room_for(text.len()));
         let index = match position {
             Some(index) => index,
             None => {
-                close_distant(&mut open, record.stamp.serial, ctx);
+                close_oldest(&mut open, ctx);
                 open.push_back(Builder::new(record.stamp, line.number, line.offset));
                 open.len() - 1
             }
         };
+        open[index].last_ordinal = ordinal;
         let is_end = record.kind == "EOE";
         open[index].add(&record, &text);
         if is_end && let Some(builder) = open.remove(index) {
@@ -123,18 +146,21 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
     Ok(())
 }
 
-/// Closes the events too far from `serial` to get more records, and the oldest when too many
-/// are open.
-fn close_distant(open: &mut VecDeque<Builder>, serial: u64, ctx: &mut Context<'_>) {
+/// Closes the events that got no record in the last [`RECORD_WINDOW`] records.
+fn close_idle(open: &mut VecDeque<Builder>, ordinal: u64, ctx: &mut Context<'_>) {
     let mut index = 0;
     while index < open.len() {
-        if open[index].stamp.serial.abs_diff(serial) > SERIAL_WINDOW {
+        if ordinal - open[index].last_ordinal > RECORD_WINDOW {
             let builder = open.remove(index).expect("index is in range");
             ctx.emit(builder.finish(ctx.source.clone()));
         } else {
             index += 1;
         }
     }
+}
+
+/// Closes the oldest events while too many are open.
+fn close_oldest(open: &mut VecDeque<Builder>, ctx: &mut Context<'_>) {
     while open.len() >= MAX_OPEN_EVENTS {
         let builder = open.pop_front().expect("queue is not empty");
         ctx.emit(builder.finish(ctx.source.clone()));
@@ -209,20 +235,23 @@ enum Raw<'a> {
 }
 
 /// Splits `key=value key="value" msg='key=value ...'` into pairs. Words without `=` (the
-/// `avc:  denied  { read } for` of an AVC record) are skipped.
+/// `avc:  denied  { read } for` of an AVC record) are skipped. The group separator (0x1D)
+/// that auditd's ENRICHED format puts before its added fields (`ARCH=x86_64 SYSCALL=execve
+/// AUID="alice"`) separates pairs like a space.
 fn pairs(body: &str) -> Vec<(&str, Raw<'_>)> {
     let mut out = Vec::new();
     let b = body.as_bytes();
+    let is_separator = |byte: u8| byte == b' ' || byte == 0x1d;
     let mut i = 0;
     while i < b.len() {
-        while i < b.len() && b[i] == b' ' {
+        while i < b.len() && is_separator(b[i]) {
             i += 1;
         }
         let start = i;
-        while i < b.len() && b[i] != b' ' && b[i] != b'=' {
+        while i < b.len() && !is_separator(b[i]) && b[i] != b'=' {
             i += 1;
         }
-        if i >= b.len() || b[i] == b' ' {
+        if i >= b.len() || is_separator(b[i]) {
             continue;
         }
         let key = &body[start..i];
@@ -235,7 +264,7 @@ fn pairs(body: &str) -> Vec<(&str, Raw<'_>)> {
                 if quote == b'"' { Raw::Quoted(inner) } else { Raw::Nested(inner) }
             }
             _ => {
-                let end = body[i..].find(' ').map_or(b.len(), |n| i + n);
+                let end = body[i..].find([' ', '\u{1d}']).map_or(b.len(), |n| i + n);
                 let value = &body[i..end];
                 i = end;
                 Raw::Bare(value)
@@ -274,6 +303,8 @@ struct Builder {
     stamp: Stamp,
     line: u64,
     offset: u64,
+    /// Position (in records read) of the event's latest record.
+    last_ordinal: u64,
     records: usize,
     node: Option<String>,
     types: Vec<Str>,
@@ -289,6 +320,7 @@ impl Builder {
             stamp,
             line,
             offset,
+            last_ordinal: 0,
             records: 0,
             node: None,
             types: Vec::new(),
@@ -297,6 +329,10 @@ impl Builder {
             argc: None,
             raw: String::new(),
         }
+    }
+
+    fn has_room_for(&self, bytes: usize) -> bool {
+        self.records < MAX_RECORDS_PER_EVENT && self.raw.len() + bytes <= MAX_EVENT_BYTES
     }
 
     fn add(&mut self, record: &Record<'_>, line: &str) {
@@ -368,11 +404,8 @@ impl Builder {
             return;
         };
         match existing {
-            Value::List(items) => {
-                if !items.contains(&value) {
-                    items.push(value);
-                }
-            }
+            Value::List(items) if !items.contains(&value) => items.push(value),
+            Value::List(_) => {}
             single if *single != value => {
                 let first = std::mem::replace(single, Value::Null);
                 *single = Value::List(vec![first, value]);
@@ -438,6 +471,15 @@ impl Builder {
         }
         if let Some(address) = address {
             event.push("source.ip", Value::Ip(address));
+        }
+        // Raw logs carry only the syscall number; the ENRICHED format already adds the names.
+        let has_names = self.fields.iter().any(|(key, _)| key == "SYSCALL");
+        if !has_names
+            && let (Some(arch), Some(number)) = (first("arch"), first("syscall"))
+            && let Some((arch_name, syscall_name)) = syscalls::lookup(arch, number)
+        {
+            event.push("ARCH", arch_name);
+            event.push("SYSCALL", syscall_name);
         }
 
         if !self.args.is_empty() || self.argc.is_some() {
@@ -521,6 +563,27 @@ mod tests {
     fn multiple_keys() {
         let e = event_of("type=SYSCALL msg=audit(1515619721.392:106081): pid=1 key=65786563013634626974");
         assert_eq!(e.get("tags"), Some(&Value::List(vec!["exec".into(), "64bit".into()])));
+    }
+
+    #[test]
+    fn sniff_records() {
+        assert!(sniff(b"type=EOE msg=audit(1.000:1): \n"));
+        assert!(sniff(b"node=web-01 type=EOE msg=audit(1.000:1): "));
+        assert!(sniff(b"0:2): cut\ntype=EOE msg=audit(1.000:2): \n"));
+        assert!(!sniff(b"type=nothing\n"));
+        assert!(!sniff(b"hello\nworld\ntype=EOE msg=audit(1.000:1): \n"));
+    }
+
+    #[test]
+    fn syscall_names() {
+        let e = event_of("type=SYSCALL msg=audit(1.000:1): arch=c000003e syscall=59 success=yes pid=2");
+        assert_eq!(e.get_str("SYSCALL"), Some("execve"));
+        assert_eq!(e.get_str("ARCH"), Some("x86_64"));
+        let enriched = "type=SYSCALL msg=audit(1.000:2): arch=c000003e syscall=2 pid=2\u{1d}ARCH=x86_64 SYSCALL=open AUID=\"alice\"";
+        let e = event_of(enriched);
+        assert_eq!(e.get_str("SYSCALL"), Some("open"));
+        assert_eq!(e.get_str("AUID"), Some("alice"));
+        assert_eq!(e.get_str("pid"), Some("2"));
     }
 
     #[test]

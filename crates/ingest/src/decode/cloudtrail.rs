@@ -7,6 +7,7 @@
 //! files (written beside the logs when log file validation is on) are recognised and skipped
 //! with a count.
 
+mod flatten;
 pub(crate) mod split;
 
 use std::io::{self, BufRead};
@@ -15,13 +16,13 @@ use std::net::IpAddr;
 use serde_json::Value as Json;
 use tocsin_event::{Event, Evidence, Schema, Str, Timestamp, Value};
 
-use crate::{flatten_json, Context, Location};
+use crate::{Context, Location};
 use split::{JsonSplitter, Piece, SplitError};
 
 /// Recognises CloudTrail events: an empty `Records` file, or JSON whose keys include
 /// `eventVersion` with `eventSource` or `eventName`. Lambda event notifications (S3, Kinesis,
 /// DynamoDB) share those keys, but their `eventSource` starts with `aws:` where CloudTrail
-/// writes a service host name, so they are told apart by that.
+/// writes a service host name, so that prefix excludes them.
 pub fn sniff(head: &[u8]) -> bool {
     let text = trim_start(head);
     if !matches!(text.first(), Some(b'{') | Some(b'[')) {
@@ -95,8 +96,8 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
     Ok(())
 }
 
-/// Reports a splitter error; returns the I/O error itself so that the input layer reports a
-/// failing stream (a truncated gzip member) the same way for every decoder.
+/// Reports a splitter error through `ctx`. An I/O error is returned instead, so that the input
+/// layer reports a failing stream (a truncated gzip member) the same way for every decoder.
 pub(crate) fn report_split_error(error: SplitError, ctx: &mut Context<'_>) -> io::Result<()> {
     let location = match &error {
         SplitError::TooLarge { index: Some(index), .. } => Location::Index { index: *index },
@@ -120,7 +121,8 @@ pub(crate) fn report_split_error(error: SplitError, ctx: &mut Context<'_>) -> io
 }
 
 /// Decodes a top-level document: one event, a digest, or a `Records` file whose first key is
-/// not `Records` (read whole, since the splitter only streams a wrapper it sees first).
+/// not `Records`. Such a file is read whole, because the splitter streams a wrapper only when
+/// it is the first key.
 fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) {
     let location = Location::Line { line, offset };
     let json: Json = match serde_json::from_slice(bytes) {
@@ -140,7 +142,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
             ctx.record();
             let index = index as u64;
             let evidence = Evidence::new(ctx.source.clone()).with_offset(offset).with_index(index);
-            match event_from_json(record, &record.to_string(), evidence) {
+            match event_from_text(&record.to_string(), evidence) {
                 Ok(event) => ctx.emit(event),
                 Err(message) => ctx.error(Location::Index { index }, message),
             }
@@ -149,8 +151,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
     }
     ctx.record();
     let evidence = Evidence::line(ctx.source.clone(), line, offset);
-    let raw = String::from_utf8_lossy(bytes);
-    match event_from_json(&json, &raw, evidence) {
+    match parse_event_bytes(bytes, evidence) {
         Ok(event) => ctx.emit(event),
         Err(message) => ctx.error(location, message),
     }
@@ -161,34 +162,38 @@ fn is_digest(json: &Json) -> bool {
 }
 
 fn parse_event_bytes(bytes: &[u8], evidence: Evidence) -> Result<Event, String> {
-    let json: Json = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
-    // serde_json accepted the bytes, and JSON outside strings is ASCII, so they are UTF-8.
-    let raw = String::from_utf8_lossy(bytes);
-    event_from_json(&json, &raw, evidence)
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 in JSON text: {e}"))?;
+    event_from_text(text, evidence)
 }
 
 /// Decodes one CloudTrail event from its JSON text (an event delivered through CloudWatch
 /// Logs, say).
 pub fn parse_event_text(text: &str, evidence: Evidence) -> Result<Event, String> {
-    let json: Json = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    event_from_json(&json, text, evidence)
+    event_from_text(text.trim(), evidence)
 }
 
 /// Builds the event for one CloudTrail record. An EventBridge envelope (`detail-type`
 /// "AWS API Call via CloudTrail" and similar) is unwrapped to its `detail`.
-pub(crate) fn event_from_json(json: &Json, raw: &str, evidence: Evidence) -> Result<Event, String> {
-    if !json.is_object() {
+fn event_from_text(text: &str, evidence: Evidence) -> Result<Event, String> {
+    if !text.trim_start().starts_with('{') {
         return Err("CloudTrail record is not a JSON object".to_string());
     }
-    let record = match (json.get("detail-type"), json.get("detail")) {
-        (Some(_), Some(detail)) if detail.get("eventName").is_some() => detail,
-        _ => json,
-    };
+    let mut leaves = flatten::flatten_text(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let eventbridge = leaves.iter().any(|(name, _)| name == "detail-type")
+        && leaves.iter().any(|(name, _)| name == "detail.eventName");
+    if eventbridge {
+        leaves = leaves
+            .into_iter()
+            .filter_map(|(name, value)| name.strip_prefix("detail.").map(|inner| (Str::from(inner), value)))
+            .collect();
+    }
 
-    let mut event = Event::with_capacity(Schema::CloudTrail, evidence, 64);
-    flatten_json(&mut event, "", record);
-    event.timestamp = record.get("eventTime").and_then(Json::as_str).and_then(Timestamp::parse_rfc3339);
-    event.raw = Some(Box::from(raw));
+    let mut event = Event::with_capacity(Schema::CloudTrail, evidence, leaves.len() + 6);
+    for (name, value) in leaves {
+        event.push(name, value);
+    }
+    event.timestamp = event.get_source("eventTime").and_then(Value::as_str).and_then(Timestamp::parse_rfc3339);
+    event.raw = Some(Box::from(text));
     add_derived_fields(&mut event);
     Ok(event)
 }
@@ -214,7 +219,7 @@ fn add_derived_fields(event: &mut Event) {
     }
 }
 
-/// Who acted, from `userIdentity`.
+/// The acting user, from `userIdentity`.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Identity {
     /// The person or principal: the IAM user name, the session name of an assumed role (with

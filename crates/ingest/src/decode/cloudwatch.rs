@@ -15,6 +15,7 @@ use tocsin_event::{Event, Evidence, Precision, Str, Timestamp, Value};
 
 use super::cloudtrail::split::{JsonSplitter, Piece};
 use super::cloudtrail::{contains, report_split_error, trim_start};
+use super::vpcflow;
 use crate::{Collect, Context, FileStats, LineError, LineReader, Location};
 
 /// How many layers of gzip or base64 are unwrapped around one subscription payload. AWS
@@ -81,7 +82,7 @@ fn export_timestamp(line: &[u8]) -> Option<(Timestamp, usize)> {
     Some((time, LENGTH + 1))
 }
 
-/// What CloudWatch Logs tells about a message besides its text.
+/// The metadata CloudWatch Logs stores with a message.
 #[derive(Default)]
 struct Envelope<'a> {
     log_group: Option<&'a str>,
@@ -96,6 +97,25 @@ struct Envelope<'a> {
 fn decode_inner(text: &str, evidence: Evidence, received: Option<Timestamp>, envelope: &Envelope<'_>, ctx: &mut Context<'_>) {
     ctx.record();
     let text = text.trim_end_matches(['\n', '\r']);
+
+    // Flow logs in a custom format carry no header through CloudWatch Logs, so the configured
+    // format is tried first; `decode_message` knows only the default format.
+    if let Some(format) = ctx.options.flow_log_format.as_deref()
+        && vpcflow::fits_format(text, format)
+    {
+        match vpcflow::parse_record_with_format(text, Some(format), evidence.clone()) {
+            Ok(mut event) => {
+                if event.timestamp.is_none() {
+                    event.timestamp = received;
+                }
+                add_envelope_fields(&mut event, envelope);
+                ctx.emit(event);
+            }
+            Err(message) => ctx.error(super::location_of(&evidence), message),
+        }
+        return;
+    }
+
     let mut collected = Collect::default();
     let mut stats = FileStats::default();
     {
@@ -138,13 +158,29 @@ fn millis_to_timestamp(millis: i64) -> Option<Timestamp> {
 /// (decoded envelopes, Lambda events, Firehose bodies). Control messages are skipped with a
 /// count.
 pub fn decode_subscription(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
-    let first = loop {
+    decode_subscription_layer(reader, ctx, 0)
+}
+
+/// Decodes one layer of a subscription input. The input layer opens gzip files before a
+/// decoder runs, but a payload handed over as bytes (by a stream source, say) may still be
+/// gzip, so it is opened here too, up to [`MAX_PAYLOAD_LAYERS`] deep.
+fn decode_subscription_layer(reader: &mut dyn BufRead, ctx: &mut Context<'_>, depth: usize) -> io::Result<()> {
+    let (gzip, first) = loop {
         match reader.fill_buf() {
-            Ok(chunk) => break trim_start(chunk).first().copied(),
+            Ok(chunk) => break (chunk.starts_with(&[0x1f, 0x8b]), trim_start(chunk).first().copied()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
     };
+    if gzip {
+        if depth >= MAX_PAYLOAD_LAYERS {
+            ctx.error(Location::File, format!("subscription payload is compressed more than {MAX_PAYLOAD_LAYERS} times; not opened"));
+            return Ok(());
+        }
+        let limit = ctx.options.max_buffered_bytes.min(ctx.options.max_decompressed_bytes);
+        let decoder = flate2::bufread::MultiGzDecoder::new(reader).take(limit);
+        return decode_subscription_layer(&mut io::BufReader::new(decoder), ctx, depth + 1);
+    }
     if matches!(first, Some(b'{') | Some(b'[')) {
         decode_subscription_json(reader, ctx)
     } else {

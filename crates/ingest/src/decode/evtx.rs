@@ -45,19 +45,18 @@ pub fn decode(data: &[u8], ctx: &mut Context<'_>) {
     };
 
     if data.starts_with(b"ElfChnk\0") {
-        let chunks = data.chunks(CHUNK_SIZE).enumerate().map(|(number, bytes)| {
-            let number = number as u64;
-            let offset = number * CHUNK_SIZE as u64;
-            let chunk = if bytes.len() < CHUNK_SIZE {
-                Err(format!("truncated chunk: {} of {CHUNK_SIZE} bytes", bytes.len()))
-            } else if bytes.iter().all(|&b| b == 0) {
+        let chunks = data.chunks(CHUNK_SIZE).enumerate().filter_map(|(number, bytes)| {
+            let (number, offset) = (number as u64, (number * CHUNK_SIZE) as u64);
+            if bytes.len() < CHUNK_SIZE {
+                return partial_chunk(number, offset, bytes);
+            }
+            if bytes.iter().all(|&b| b == 0) {
                 return None;
-            } else {
-                EvtxChunkData::new(bytes.to_vec(), false).map_err(|e| error_chain(&e))
-            };
-            Some(ChunkInput { number, offset, chunk })
+            }
+            let chunk = EvtxChunkData::new(bytes.to_vec(), false).map_err(|e| error_chain(&e));
+            Some(ChunkInput { number, offset, chunk, truncated: false })
         });
-        run(chunks.flatten(), &settings, threads, ctx);
+        run(chunks, &settings, threads, ctx);
         return;
     }
 
@@ -72,17 +71,40 @@ pub fn decode(data: &[u8], ctx: &mut Context<'_>) {
     let chunks = parser.chunks().map(|chunk| match chunk {
         Ok(chunk) => {
             let number = chunk.number.unwrap_or(0);
-            ChunkInput { number, offset: chunk_offset(number), chunk: Ok(chunk) }
+            ChunkInput { number, offset: chunk_offset(number), chunk: Ok(chunk), truncated: false }
         }
         Err(e) => {
             let number = match &e {
                 EvtxError::FailedToParseChunk { chunk_id, .. } => *chunk_id,
                 _ => 0,
             };
-            ChunkInput { number, offset: chunk_offset(number), chunk: Err(error_chain(&e)) }
+            ChunkInput { number, offset: chunk_offset(number), chunk: Err(error_chain(&e)), truncated: false }
         }
     });
-    run(chunks, &settings, threads, ctx);
+
+    // The crate stops at the last whole chunk; a file cut inside a chunk still has records
+    // before the cut.
+    let whole_chunks = (data.len() as u64).saturating_sub(FILE_HEADER_SIZE) / CHUNK_SIZE as u64;
+    let tail_start = chunk_offset(whole_chunks) as usize;
+    let tail = data.get(tail_start..).unwrap_or_default();
+    let partial = partial_chunk(whole_chunks, tail_start as u64, tail);
+    run(chunks.chain(partial), &settings, threads, ctx);
+}
+
+/// Reads the bytes after the last whole chunk. A chunk cut short is padded with zeros, so the
+/// records before the cut can still be read. Other bytes that are not zero are reported.
+fn partial_chunk(number: u64, offset: u64, bytes: &[u8]) -> Option<ChunkInput> {
+    if bytes.iter().all(|&b| b == 0) {
+        return None;
+    }
+    if !bytes.starts_with(b"ElfChnk\0") || bytes.len() < 512 {
+        let message = format!("{} bytes after the last whole chunk are not an EVTX chunk", bytes.len());
+        return Some(ChunkInput { number, offset, chunk: Err(message), truncated: false });
+    }
+    let mut padded = bytes.to_vec();
+    padded.resize(CHUNK_SIZE, 0);
+    let chunk = EvtxChunkData::new(padded, false).map_err(|e| error_chain(&e));
+    Some(ChunkInput { number, offset, chunk, truncated: true })
 }
 
 fn chunk_offset(number: u64) -> u64 {
@@ -95,9 +117,11 @@ struct ChunkInput {
     /// Byte offset of the chunk in the input.
     offset: u64,
     chunk: Result<EvtxChunkData, String>,
+    /// The input ends inside this chunk, which was padded with zeros.
+    truncated: bool,
 }
 
-/// What a chunk decodes to, in record order.
+/// One result of decoding a chunk; a chunk yields them in record order.
 enum Item {
     Event(Event),
     /// A record that could not be decoded.
@@ -159,7 +183,7 @@ fn deliver(items: Vec<Item>, ctx: &mut Context<'_>) {
 }
 
 fn decode_chunk(input: ChunkInput, settings: &Arc<ParserSettings>, source: &Arc<SourceRef>, builder: &mut EventXml) -> Vec<Item> {
-    let ChunkInput { number, offset: base, chunk } = input;
+    let ChunkInput { number, offset: base, chunk, truncated } = input;
     let chunk_location = Location::Offset { offset: base };
     let mut chunk_data = match chunk {
         Ok(chunk) => chunk,
@@ -167,7 +191,12 @@ fn decode_chunk(input: ChunkInput, settings: &Arc<ParserSettings>, source: &Arc<
     };
 
     let mut items = Vec::with_capacity(chunk_data.header.last_event_record_number.saturating_sub(chunk_data.header.first_event_record_number).min(1024) as usize + 1);
-    if !chunk_data.validate_header_checksum() || !chunk_data.validate_data_checksum() {
+    if truncated {
+        items.push(Item::ChunkError(
+            chunk_location,
+            format!("the input ends inside chunk {number}; records before the cut are read, the rest are lost"),
+        ));
+    } else if !chunk_data.validate_header_checksum() || !chunk_data.validate_data_checksum() {
         items.push(Item::ChunkError(
             chunk_location,
             format!("chunk {number} fails its CRC32 check (damaged or still being written); its records are read anyway"),
@@ -272,6 +301,35 @@ mod tests {
         // 2040-01-01T00:00:00Z, past the 32-bit time_t limit.
         assert_eq!(filetime_to_timestamp(138_534_624_000_000_000).unwrap().to_string(), "2040-01-01T00:00:00.000000000Z");
         assert!(filetime_to_timestamp(u64::MAX).is_some_and(|t| t.time.timestamp() > 0));
+    }
+
+    fn decode_bytes(data: &[u8]) -> (crate::Collect, crate::FileStats) {
+        let options = crate::Options::default();
+        let mut out = crate::Collect::default();
+        let mut stats = crate::FileStats::default();
+        let mut ctx = Context::new(SourceRef::new("t.evtx"), &options, &mut stats, &mut out);
+        decode(data, &mut ctx);
+        (out, stats)
+    }
+
+    #[test]
+    fn junk_after_magic_is_one_error() {
+        let mut data = b"ElfFile\0".to_vec();
+        data.extend_from_slice(&[0xAB; 300]);
+        let (out, stats) = decode_bytes(&data);
+        assert!(out.events.is_empty());
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!(stats.errors, 1);
+    }
+
+    #[test]
+    fn short_lone_chunk_is_reported() {
+        let mut data = b"ElfChnk\0".to_vec();
+        data.extend_from_slice(&[0x11; 100]);
+        let (out, _) = decode_bytes(&data);
+        assert!(out.events.is_empty());
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!(out.errors[0].location, Location::Offset { offset: 0 });
     }
 
     #[test]

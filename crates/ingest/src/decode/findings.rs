@@ -3,7 +3,7 @@
 //! Accepted shapes: the `GetFindings` API output (`{"Findings": [...]}`, read finding by
 //! finding), JSON arrays, one finding per line, and EventBridge events (`detail-type`
 //! "GuardDuty Finding", whose `detail` is the finding, or "Security Hub Findings - Imported",
-//! whose `detail.findings` lists them). Each finding is told apart by its own keys: an ASFF
+//! whose `detail.findings` lists them). Each finding's kind comes from its own keys: an ASFF
 //! finding has `ProductArn` or `SchemaVersion`, a GuardDuty finding has `schemaVersion` in
 //! lower camel case. Both decoders therefore accept either kind.
 
@@ -52,47 +52,38 @@ fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let mut splitter = JsonSplitter::new(reader, &["Findings"], max_record);
 
     while let Some(piece) = splitter.next_piece() {
-        match piece {
-            Ok(Piece::Element { bytes, offset, index, .. }) => {
-                ctx.record();
-                let location = Location::Index { index };
-                let evidence = Evidence::new(ctx.source.clone()).with_offset(offset).with_index(index);
-                let result = serde_json::from_slice::<Json>(bytes)
-                    .map_err(|e| format!("invalid JSON: {e}"))
-                    .and_then(|json| finding_event(&json, &String::from_utf8_lossy(bytes), evidence, None));
-                match result {
-                    Ok(event) => ctx.emit(event),
-                    Err(message) => ctx.error(location, message),
-                }
+        let (bytes, location, evidence) = match piece {
+            Ok(Piece::Element { bytes, offset, index }) => {
+                (bytes, Location::Index { index }, Evidence::new(ctx.source.clone()).with_offset(offset).with_index(index))
             }
-            Ok(Piece::Document { bytes, offset, line }) => decode_document(bytes, offset, line, ctx),
-            Err(error) => report_split_error(error, ctx)?,
+            Ok(Piece::Document { bytes, offset, line }) => {
+                (bytes, Location::Line { line, offset }, Evidence::line(ctx.source.clone(), line, offset))
+            }
+            Err(error) => {
+                report_split_error(error, ctx)?;
+                continue;
+            }
+        };
+        match serde_json::from_slice::<Json>(bytes) {
+            Ok(json) => decode_value(&json, bytes, location, evidence, ctx),
+            Err(error) => {
+                ctx.record();
+                ctx.error(location, format!("invalid JSON: {error}"));
+            }
         }
     }
     Ok(())
 }
 
-/// Decodes a top-level document: an EventBridge event, a `Findings` list whose first key is
-/// not `Findings`, or one finding.
-fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) {
-    let location = Location::Line { line, offset };
-    let json: Json = match serde_json::from_slice(bytes) {
-        Ok(json) => json,
-        Err(error) => {
-            ctx.record();
-            ctx.error(location, format!("invalid JSON: {error}"));
-            return;
-        }
-    };
-
+/// Decodes one JSON value of the input: an EventBridge event, a `Findings` list (one whose
+/// first key is not `Findings`, so the splitter did not stream it), or one finding.
+fn decode_value(json: &Json, bytes: &[u8], location: Location, evidence: Evidence, ctx: &mut Context<'_>) {
     let (list, envelope) = match (json.get("detail-type"), json.get("detail")) {
         (Some(_), Some(detail)) => match detail.get("findings") {
-            Some(Json::Array(findings)) => (Some(findings), Some(&json)),
+            Some(Json::Array(findings)) => (Some(findings), Some(json)),
             _ => {
                 ctx.record();
-                let evidence = Evidence::line(ctx.source.clone(), line, offset);
-                let raw = String::from_utf8_lossy(bytes);
-                match finding_event(detail, &raw, evidence, Some(&json)) {
+                match finding_event(detail, &String::from_utf8_lossy(bytes), evidence, Some(json)) {
                     Ok(event) => ctx.emit(event),
                     Err(message) => ctx.error(location, message),
                 }
@@ -110,8 +101,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
             for (index, finding) in findings.iter().enumerate() {
                 ctx.record();
                 let index = index as u64;
-                let evidence = Evidence::line(ctx.source.clone(), line, offset).with_index(index);
-                match finding_event(finding, &finding.to_string(), evidence, envelope) {
+                match finding_event(finding, &finding.to_string(), evidence.clone().with_index(index), envelope) {
                     Ok(event) => ctx.emit(event),
                     Err(message) => ctx.error(Location::Index { index }, message),
                 }
@@ -119,8 +109,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
         }
         None => {
             ctx.record();
-            let evidence = Evidence::line(ctx.source.clone(), line, offset);
-            match finding_event(&json, &String::from_utf8_lossy(bytes), evidence, None) {
+            match finding_event(json, &String::from_utf8_lossy(bytes), evidence, None) {
                 Ok(event) => ctx.emit(event),
                 Err(message) => ctx.error(location, message),
             }
@@ -129,7 +118,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
 }
 
 /// Builds the event of one finding. `envelope` is the EventBridge event around it, whose
-/// `time` stands in when the finding carries no time of its own.
+/// `time` is used when the finding carries no time of its own.
 fn finding_event(finding: &Json, raw: &str, evidence: Evidence, envelope: Option<&Json>) -> Result<Event, String> {
     let Json::Object(map) = finding else {
         return Err("finding is not a JSON object".to_string());

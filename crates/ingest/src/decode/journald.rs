@@ -1,7 +1,7 @@
 //! journald JSON export (`journalctl -o json`): one JSON object per line.
 //!
 //! Every journald field is kept under its own name (`_HOSTNAME`, `SYSLOG_IDENTIFIER`,
-//! `MESSAGE`, ...), and the ECS alias table answers `host.name`, `process.name`, `message` and
+//! `MESSAGE`, ...), and the ECS alias table resolves `host.name`, `process.name`, `message` and
 //! the rest. The decoder adds the typed ECS fields the strings cannot give: `process.pid` as
 //! an integer, `log.syslog.severity.code` and `log.syslog.facility.code`, and the event time
 //! from `__REALTIME_TIMESTAMP` (microseconds since the epoch). Messages of sshd (by
@@ -33,6 +33,7 @@ pub fn sniff(head: &[u8]) -> bool {
 /// Decodes a journald JSON export, one event per line.
 pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let mut lines = LineReader::new(reader, ctx.options.max_line_bytes);
+    let mut reported_utf8 = false;
     while let Some(next) = lines.next_line() {
         let line = match next {
             Ok(line) => line,
@@ -50,13 +51,20 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
             ctx.skip("empty line", 1);
             continue;
         }
-        // JSON text must be UTF-8; journald writes non-UTF-8 values as byte arrays instead.
-        let Ok(text) = std::str::from_utf8(line.bytes) else {
-            ctx.error(location, "invalid UTF-8 in a journald JSON entry; entry skipped");
-            continue;
+        // journalctl writes values that are not UTF-8 as byte arrays, so invalid UTF-8 here
+        // means a damaged file.
+        let text = match std::str::from_utf8(line.bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => {
+                if !reported_utf8 {
+                    reported_utf8 = true;
+                    ctx.error(location, "invalid UTF-8; this and later entries of the file are decoded lossily (reported once per file)");
+                }
+                String::from_utf8_lossy(line.bytes)
+            }
         };
         let evidence = Evidence::line(ctx.source.clone(), line.number, line.offset);
-        match parse_entry_text(text, evidence) {
+        match parse_entry_text(&text, evidence) {
             Ok(event) => ctx.emit(event),
             Err(message) => ctx.error(location, message),
         }

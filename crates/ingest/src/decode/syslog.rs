@@ -23,24 +23,31 @@ use crate::{Context, Location};
 use header::{Header, HeaderTime};
 use year::YearResolver;
 
-/// How many lines [`sniff`] looks at to find the first non-empty one.
+/// How many non-empty lines [`sniff`] looks at.
 const SNIFF_LINES: usize = 8;
 
-/// Recognises syslog text: the first non-empty line starts with an RFC 3164, RFC 5424 or
-/// ISO-8601 header.
+/// Recognises syslog text: at least half of the first non-empty lines (up to
+/// [`SNIFF_LINES`]) start with an RFC 3164, RFC 5424 or ISO-8601 header. A majority rather
+/// than the first line alone, so that a file cut in the middle of its first line (a copy
+/// taken while the log rotated, a carved fragment) is still recognised.
 pub fn sniff(head: &[u8]) -> bool {
     let complete = match memchr::memrchr(b'\n', head) {
         Some(end) => &head[..end],
         None => head,
     };
-    for line in complete.split(|&b| b == b'\n').take(SNIFF_LINES) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let lines = complete
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .take(SNIFF_LINES);
+    let (mut seen, mut matched) = (0, 0);
+    for line in lines {
+        seen += 1;
+        if header::parse(&String::from_utf8_lossy(line)).is_some() {
+            matched += 1;
         }
-        return header::parse(&String::from_utf8_lossy(line)).is_some();
     }
-    false
+    matched > 0 && matched * 2 >= seen
 }
 
 /// Decodes a syslog file, one event per line.
@@ -97,8 +104,8 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
 /// or just `Accepted publickey for ...`).
 ///
 /// `received` is the envelope's time. An RFC 3164 timestamp takes the year that puts it
-/// closest to it; without one, the year comes from `--year`, else from the file's
-/// modification time or now.
+/// closest to that time. Without a receive time, the year comes from `--year`, else from
+/// the file's modification time or now.
 pub fn parse_message(text: &str, evidence: Evidence, received: Option<Timestamp>, ctx: &Context<'_>) -> Result<Event, String> {
     let text = text.trim_end_matches(['\r', '\n']);
     if text.trim().is_empty() {
@@ -225,6 +232,8 @@ mod tests {
         assert!(sniff(b"\n<13>1 2019-02-13T19:48:34Z host app - - - x\n"));
         assert!(!sniff(b"hello world\n"));
         assert!(!sniff(b""));
+        assert!(sniff(b"0:00 web-01 sshd[1]: cut line\nMar 27 13:06:57 host sshd[1]: y\nMar 27 13:06:58 host sshd[1]: z\n"));
+        assert!(!sniff(b"a\nb\nMar 27 13:06:57 host sshd[1]: y\n"));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! AWS VPC Flow Logs: versions 2 to 8, default and custom field order.
 //!
-//! A record is one line of space-separated values. Which value is which comes from, in order:
-//! a header line naming the fields (S3 delivery writes one at the top of each object, and a
-//! header seen later in the input replaces the layout), the `flow_log_format` option, or the
-//! default version 2 format. A record whose value count differs from the layout is reported,
+//! A record is one line of space-separated values. The field order comes from the first of: a
+//! header line naming the fields, the `flow_log_format` option, or the default version 2
+//! format. S3 delivery writes a header at the top of each object, and a header later in the
+//! input replaces the layout. A record whose value count differs from the layout is reported,
 //! never cut by guessing. Field names stay as AWS writes them (`srcaddr`, `log-status`), a `-`
 //! value is left out of the event, and a field name tocsin does not know is kept as a string.
 
@@ -35,7 +35,7 @@ pub const DEFAULT_FIELDS: [&str; 14] = [
     "log-status",
 ];
 
-/// How a field's text is typed.
+/// The type a field's text is parsed into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Int,
@@ -101,13 +101,17 @@ fn kind_of(name: &str) -> Option<Kind> {
 #[derive(Clone, Debug)]
 pub struct Layout {
     fields: Vec<(Str, Kind)>,
-    /// Where the layout came from, for error messages.
+    /// The source of the layout, named in error messages.
     origin: &'static str,
 }
 
 impl Layout {
     fn from_names<'a>(names: impl Iterator<Item = &'a str>, origin: &'static str) -> Layout {
-        let fields = names.map(|name| (Str::from(name), kind_of(name).unwrap_or(Kind::Text))).collect();
+        let fields: Vec<(Str, Kind)> = names.map(|name| (Str::from(name), kind_of(name).unwrap_or(Kind::Text))).collect();
+        let unknown: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).filter(|name| kind_of(name).is_none()).collect();
+        if !unknown.is_empty() {
+            tracing::info!(fields = ?unknown, origin, "flow log format names fields this version of tocsin does not know; their values are kept as strings");
+        }
         Layout { fields, origin }
     }
 
@@ -311,6 +315,25 @@ pub fn parse_record_with_format(text: &str, format: Option<&str>, evidence: Evid
     let mut event = parse_record(record, &layout, evidence)?;
     event.raw = Some(Box::from(text.trim_end()));
     Ok(event)
+}
+
+/// Returns whether `text` is a record of the given format string: the same number of values,
+/// and every integer or address field either `-` or a valid integer or address. Used for
+/// custom-format records delivered through CloudWatch Logs, which have no header line.
+pub fn fits_format(text: &str, format: &str) -> bool {
+    let Some(layout) = Layout::parse_format(format) else {
+        return false;
+    };
+    let record = strip_comment(text);
+    record.split_ascii_whitespace().count() == layout.len()
+        && layout.fields.iter().zip(record.split_ascii_whitespace()).all(|((_, kind), value)| {
+            value == "-"
+                || match kind {
+                    Kind::Int => value.parse::<i64>().is_ok(),
+                    Kind::Ip => value.parse::<IpAddr>().is_ok(),
+                    Kind::Text => true,
+                }
+        })
 }
 
 /// Turns one record into an event with the given layout.

@@ -17,7 +17,7 @@ use std::io::{self, BufRead};
 use serde_json::{Map, Value as Json};
 use tocsin_event::{Event, Evidence, Schema, Str, Timestamp, Value};
 
-use super::winxml::{parse_system_time, EventXml};
+use super::winxml::{parse_system_time, EventXml, TRUNCATED};
 use crate::{flatten_json, Context, LineError, LineReader, Location};
 
 /// Recognises a JSON line carrying a Windows event in one of the layouts above, from its first
@@ -71,7 +71,12 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
         };
         let evidence = Evidence::line(ctx.source.clone(), line.number, line.offset);
         match parse_with(&text, evidence, &mut builder) {
-            Ok(event) => ctx.emit(event),
+            Ok((event, warning)) => {
+                ctx.emit(event);
+                if let Some(warning) = warning {
+                    ctx.error(location, warning);
+                }
+            }
             Err(message) => ctx.error(location, message),
         }
     }
@@ -79,27 +84,32 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
 }
 
 /// Decodes one JSON record (a Windows event shipped in a CloudWatch Logs message, say).
+///
+/// A record whose embedded event XML was cut short (syslog transports cut long messages) is
+/// returned with the fields read before the cut and `tocsin.truncated` set.
 pub fn parse_record_text(text: &str, evidence: Evidence) -> Result<Event, String> {
-    parse_with(text, evidence, &mut EventXml::default())
+    parse_with(text, evidence, &mut EventXml::default()).map(|(event, _)| event)
 }
 
-fn parse_with(text: &str, evidence: Evidence, builder: &mut EventXml) -> Result<Event, String> {
+/// Returns the event and, for a record that was decoded only in part, why.
+fn parse_with(text: &str, evidence: Evidence, builder: &mut EventXml) -> Result<(Event, Option<String>), String> {
     let json: Json = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let Json::Object(object) = json else {
         return Err("JSON record is not an object".into());
     };
     let mut event = Event::with_capacity(Schema::Windows, evidence, 48);
+    let mut warning = None;
     if object.get("winlog").is_some_and(Json::is_object) {
         from_winlogbeat(object, &mut event);
     } else if object.contains_key("event_data") || object.contains_key("log_name") {
         from_winlogbeat6(object, &mut event);
     } else if let Some(Json::String(message)) = object.get("SyslogMessage") {
-        from_azure_syslog(message, &object, &mut event, builder)?;
+        warning = from_azure_syslog(message, &object, &mut event, builder)?;
     } else {
         from_flat(object, &mut event, builder)?;
     }
     event.raw = Some(text.into());
-    Ok(event)
+    Ok((event, warning))
 }
 
 /// Winlogbeat 7+ `winlog.*` names and the System field each one carries.
@@ -216,21 +226,33 @@ fn from_flat(mut object: Map<String, Json>, event: &mut Event, builder: &mut Eve
     Ok(())
 }
 
-fn from_azure_syslog(message: &str, object: &Map<String, Json>, event: &mut Event, builder: &mut EventXml) -> Result<(), String> {
+fn from_azure_syslog(message: &str, object: &Map<String, Json>, event: &mut Event, builder: &mut EventXml) -> Result<Option<String>, String> {
     if !message.trim_start().starts_with("<Event") {
         let source = object.get("ProcessName").and_then(Json::as_str).unwrap_or("unknown");
         return Err(format!("Azure Monitor syslog record from {source} holds no Windows event XML; unsupported"));
     }
-    builder.build(message.as_bytes(), event).map_err(|e| format!("invalid event XML in SyslogMessage: {e}"))?;
+    let mut warning = None;
+    match builder.build(message.as_bytes(), event) {
+        Ok(()) => {}
+        Err(e) if e == TRUNCATED => {
+            event.push("tocsin.truncated", Value::Bool(true));
+            warning = Some(format!(
+                "event XML in SyslogMessage is cut short after {} bytes; the event keeps the fields before the cut",
+                message.len()
+            ));
+        }
+        Err(e) => return Err(format!("invalid event XML in SyslogMessage: {e}")),
+    }
     if event.timestamp.is_none() {
         event.timestamp = object.get("TimeGenerated").and_then(Json::as_str).and_then(Timestamp::parse_rfc3339);
     }
-    for key in ["TenantId", "SourceSystem", "HostIP", "_ResourceId"] {
+    event.push("cloud.provider", "azure");
+    for (key, ecs_name) in [("TenantId", "cloud.account.id"), ("_ResourceId", "cloud.instance.id"), ("HostIP", "host.ip")] {
         if let Some(value) = object.get(key) {
-            event.push(format!("azure.{key}"), Value::from_json(value));
+            event.push(ecs_name, Value::from_json(value));
         }
     }
-    Ok(())
+    Ok(warning)
 }
 
 /// Pushes event data (`event_data`, `user_data`) under the field names EVTX uses.
@@ -266,7 +288,7 @@ fn parse_time(text: &str) -> Option<Timestamp> {
         return Some(time);
     }
     // NOTE: zone-less exports (nxlog `EventTime`) are in the collector's local time, which the
-    // record does not name; they are read as UTC, and only used when `@timestamp` is missing.
+    // record does not name. They are read as UTC, and only used when `@timestamp` is missing.
     let normalized = format!("{}Z", text.replacen(' ', "T", 1));
     parse_system_time(&normalized)
 }

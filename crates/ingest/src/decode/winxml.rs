@@ -200,7 +200,7 @@ fn find_event_start(data: &[u8], from: usize) -> Option<usize> {
 /// Deepest element nesting accepted inside one event.
 const MAX_DEPTH: usize = 64;
 
-/// Which part of the event an element belongs to.
+/// Part of the event that an element belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Section {
     /// The `<Event>` element itself.
@@ -229,14 +229,20 @@ pub(crate) struct EventXml {
     unnamed: usize,
 }
 
-/// Why the fast scanner stopped.
+/// Reason the fast scanner stopped.
 enum Scan {
     /// The input uses XML the fast scanner does not handle (comments, CDATA, a DTD, odd
     /// syntax); quick-xml reads it instead.
     Fallback,
     /// The element is well-formed but is not an event.
     Invalid(String),
+    /// The input ends inside the `<Event>` element.
+    Truncated,
 }
+
+/// The error [`EventXml::build`] returns when the input ends inside the `<Event>` element; the
+/// fields read before the cut are in the event.
+pub(crate) const TRUNCATED: &str = "the input ends inside the Event element";
 
 /// Calls its argument with each attribute's local name and unescaped value.
 type AttributeSource<'x> = dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<(), String> + 'x;
@@ -245,8 +251,8 @@ impl EventXml {
     /// Adds the fields of one `<Event>` element to `event` and sets its timestamp from
     /// `TimeCreated/@SystemTime`. On error, `event` may hold some of the fields.
     ///
-    /// A fast scanner handles the XML that the evtx crate and Windows write (elements,
-    /// attributes, text, entity and character references); anything else is read with
+    /// A fast scanner handles the XML that the evtx crate and Windows write: elements,
+    /// attributes, text, entity and character references. Anything else is read with
     /// quick-xml, which also produces the error message for malformed input.
     pub(crate) fn build(&mut self, xml: &[u8], event: &mut Event) -> Result<(), String> {
         let fields_before = event.fields().len();
@@ -254,10 +260,24 @@ impl EventXml {
         if let Ok(text) = std::str::from_utf8(xml) {
             self.reset();
             match self.walk_fast(text, event) {
-                Ok(()) => return Ok(self.flush(event)),
+                Ok(()) => {
+                    self.flush(event);
+                    return Ok(());
+                }
                 Err(Scan::Invalid(message)) => {
                     self.flush(event);
                     return Err(message);
+                }
+                Err(Scan::Truncated) => {
+                    // Keep the partial value of the leaf the input was cut in.
+                    if self.collecting()
+                        && let Some(Frame { field: Some(field), .. }) = self.stack.pop()
+                    {
+                        let value = Value::Str(Str::from(self.text.as_str()));
+                        self.push_data(field, value);
+                    }
+                    self.flush(event);
+                    return Err(TRUNCATED.into());
                 }
                 Err(Scan::Fallback) => {
                     if event.fields().len() > fields_before {
@@ -301,6 +321,12 @@ impl EventXml {
 
         loop {
             let Some(found) = memchr::memchr2(b'<', b'&', &bytes[pos..]) else {
+                if seen_root {
+                    if self.collecting() {
+                        self.text.push_str(&xml[pos..]);
+                    }
+                    return Err(Scan::Truncated);
+                }
                 return Err(Scan::Fallback);
             };
             let at = pos + found;
@@ -309,9 +335,14 @@ impl EventXml {
             }
 
             if bytes[at] == b'&' {
-                let (ch, end) = entity_at(xml, at).ok_or(Scan::Fallback)?;
+                // A reference that does not resolve (Sysmon for Linux writes `&lt ` without the
+                // semicolon) is kept as literal text.
+                let (text, end) = match entity_at(xml, at) {
+                    Some((ch, end)) => (Some(ch), end),
+                    None => (None, at + 1),
+                };
                 if self.collecting() {
-                    self.text.push(ch);
+                    self.text.push(text.unwrap_or('&'));
                 }
                 pos = end;
                 continue;
@@ -335,6 +366,7 @@ impl EventXml {
                     pos = end + 1;
                 }
                 Some(b'!') | None => return Err(Scan::Fallback),
+                Some(_) if seen_root && memchr::memchr(b'>', &bytes[at..]).is_none() => return Err(Scan::Truncated),
                 Some(_) => {
                     let (name, empty, end) = start_tag(xml, at, &mut attributes).ok_or(Scan::Fallback)?;
                     let local = local_part(name);
@@ -364,6 +396,7 @@ impl EventXml {
 
     fn walk(&mut self, xml: &[u8], event: &mut Event) -> Result<(), String> {
         let mut reader = quick_xml::Reader::from_reader(xml);
+        reader.config_mut().allow_dangling_amp = true;
         let mut seen_root = false;
         loop {
             let position = reader.buffer_position();
@@ -401,18 +434,25 @@ impl EventXml {
                 }
                 XmlEvent::GeneralRef(reference) => {
                     if self.collecting() {
-                        let resolved = match reference.resolve_char_ref().map_err(|e| e.to_string())? {
-                            Some(ch) => ch,
-                            None => predefined_entity(&reference).ok_or_else(|| {
-                                format!("unknown entity &{};", String::from_utf8_lossy(&reference))
-                            })?,
+                        let resolved = match reference.resolve_char_ref() {
+                            Ok(Some(ch)) => Some(ch),
+                            Ok(None) => predefined_entity(&reference),
+                            Err(_) => None,
                         };
-                        self.text.push(resolved);
+                        match resolved {
+                            Some(ch) => self.text.push(ch),
+                            // Kept as written, like the fast scanner does.
+                            None => {
+                                self.text.push('&');
+                                self.text.push_str(&String::from_utf8_lossy(&reference));
+                                self.text.push(';');
+                            }
+                        }
                     }
                 }
                 XmlEvent::Eof => {
                     return if seen_root {
-                        Err("unexpected end of input inside the Event element".into())
+                        Err(TRUNCATED.into())
                     } else {
                         Err("no Event element".into())
                     };
@@ -509,6 +549,9 @@ impl EventXml {
             return;
         }
         match frame.section {
+            // Empty System elements (`<Correlation/>`, or `<Provider .../>` whose content is
+            // all in attributes) carry no field of their own.
+            Section::System if self.text.is_empty() => {}
             Section::System => {
                 let value = system_value(&field, &self.text);
                 event.push(field, value);
@@ -563,7 +606,10 @@ fn element_name<'s>(start: &'s BytesStart<'_>) -> Result<&'s str, String> {
 
 /// Returns the part of a qualified name after its namespace prefix.
 fn local_part(name: &str) -> &str {
-    name.rsplit_once(':').map_or(name, |(_, local)| local)
+    match name.bytes().rposition(|b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
 }
 
 /// Parses the start tag at `at` (`<name attr="value" ...>` or `.../>`) into its name, whether it
@@ -572,13 +618,17 @@ fn start_tag<'x>(xml: &'x str, at: usize, attributes: &mut Vec<(&'x str, std::bo
     attributes.clear();
     let bytes = xml.as_bytes();
     let is_name_end = |b: u8| b.is_ascii_whitespace() || b == b'/' || b == b'>' || b == b'=';
+    let is_name_byte = |b: u8| !matches!(b, b'<' | b'&' | b'"' | b'\'');
     let mut pos = at + 1;
     let name_start = pos;
     while pos < bytes.len() && !is_name_end(bytes[pos]) {
+        if !is_name_byte(bytes[pos]) {
+            return None;
+        }
         pos += 1;
     }
     let name = &xml[name_start..pos];
-    if name.is_empty() || name.contains(['<', '&', '"', '\'']) {
+    if name.is_empty() {
         return None;
     }
     loop {
@@ -592,10 +642,13 @@ fn start_tag<'x>(xml: &'x str, at: usize, attributes: &mut Vec<(&'x str, std::bo
         }
         let attribute_start = pos;
         while pos < bytes.len() && !is_name_end(bytes[pos]) {
+            if !is_name_byte(bytes[pos]) {
+                return None;
+            }
             pos += 1;
         }
         let attribute = &xml[attribute_start..pos];
-        if attribute.is_empty() || attribute.contains(['<', '&', '"', '\'']) {
+        if attribute.is_empty() {
             return None;
         }
         while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
@@ -615,10 +668,10 @@ fn start_tag<'x>(xml: &'x str, at: usize, attributes: &mut Vec<(&'x str, std::bo
         let value_start = pos + 1;
         let value_end = value_start + memchr::memchr(quote, &bytes[value_start..])?;
         let raw = &xml[value_start..value_end];
-        if raw.contains('<') {
+        if memchr::memchr(b'<', raw.as_bytes()).is_some() {
             return None;
         }
-        let value = if raw.contains('&') { std::borrow::Cow::Owned(unescape(raw)?) } else { std::borrow::Cow::Borrowed(raw) };
+        let value = if memchr::memchr(b'&', raw.as_bytes()).is_some() { std::borrow::Cow::Owned(unescape(raw)?) } else { std::borrow::Cow::Borrowed(raw) };
         attributes.push((attribute, value));
         pos = value_end + 1;
     }
@@ -824,6 +877,24 @@ mod tests {
         assert!(builder.build(b"<Other/>", &mut event).is_err());
         let deep = format!("<Event><EventData>{}", "<a>".repeat(100));
         assert!(builder.build(deep.as_bytes(), &mut event).is_err());
+    }
+
+    #[test]
+    fn quick_xml_fallback_gives_same_fields() {
+        let fast = build(SECURITY);
+        let with_comment = SECURITY.replace("<EventData>", "<EventData><!-- exported --><![CDATA[]]>");
+        let slow = build(&with_comment);
+        assert_eq!(fast.fields(), slow.fields());
+        assert_eq!(fast.timestamp, slow.timestamp);
+    }
+
+    #[test]
+    fn prefixed_names_and_single_quotes() {
+        let event = build(
+            "<e:Event xmlns:e='urn:x'><e:System><e:EventID>4</e:EventID></e:System><e:EventData><e:Data Name='A'>1 &#x41;&#66;</e:Data></e:EventData></e:Event>",
+        );
+        assert_eq!(event.get("EventID"), Some(&Value::Int(4)));
+        assert_eq!(event.get_str("A"), Some("1 AB"));
     }
 
     #[test]

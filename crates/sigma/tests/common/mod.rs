@@ -45,7 +45,7 @@ pub fn event(schema: Schema, fields: &[(&str, Value)]) -> Event {
     event
 }
 
-/// A Sysmon event with the given event id and extra fields.
+/// Builds a Sysmon event with the given event id and extra fields.
 pub fn sysmon(event_id: i64, fields: &[(&str, &str)]) -> Event {
     let mut event = event(
         Schema::Windows,

@@ -3,7 +3,7 @@
 //! AWS writes record collections as one large document (`{"Records": [...]}`,
 //! `{"Findings": [...]}`), as a JSON array, or as one document per line. [`JsonSplitter`]
 //! reads any of these from a [`BufRead`] and returns one record's bytes at a time, with its
-//! byte offset, so memory stays at the size of the largest record and a malformed record is
+//! byte offset. Memory stays at the size of the largest record, and a malformed record is
 //! reported alone while the others are still read. It only tracks strings and nesting depth;
 //! the caller parses each record with serde_json, which does the full validation.
 
@@ -19,7 +19,7 @@ pub(crate) enum Piece<'a> {
     Element { bytes: &'a [u8], offset: u64, index: u64 },
 }
 
-/// Why the splitter could not return the next piece.
+/// An error that kept the splitter from returning the next piece.
 #[derive(Debug)]
 pub(crate) enum SplitError {
     /// A value larger than the limit was skipped; reading goes on after it.
@@ -309,7 +309,9 @@ impl<'r> JsonSplitter<'r> {
             });
 
             let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
+            let mut i = 0;
+            while i < chunk.len() {
+                let b = chunk[i];
                 if in_string {
                     if escape {
                         escape = false;
@@ -321,7 +323,16 @@ impl<'r> JsonSplitter<'r> {
                             end = Some(i + 1);
                             break;
                         }
+                    } else {
+                        // Most bytes of a record are inside strings: jump to the next quote
+                        // or backslash.
+                        match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                            Some(skip) => i += skip,
+                            None => i = chunk.len(),
+                        }
+                        continue;
                     }
+                    i += 1;
                     continue;
                 }
                 match kind {
@@ -347,6 +358,7 @@ impl<'r> JsonSplitter<'r> {
                         _ => {}
                     },
                 }
+                i += 1;
             }
 
             let take = end.unwrap_or(chunk.len());

@@ -168,15 +168,19 @@ fn parse_host_and_tag(priority: Option<u8>, time: HeaderTime, text: &str) -> Hea
     header
 }
 
+/// Maximum length of a program name in a tag. RFC 3164 allows 32 characters, but some
+/// senders write longer ones.
+const MAX_TAG_BYTES: usize = 64;
+
 /// Splits `program[pid]: message` or `program: message`. Returns no program when the text
 /// does not start with a tag, in which case the whole text is the message.
 pub(crate) fn split_tag(text: &str) -> (Option<&str>, Option<&str>, &str) {
     let b = text.as_bytes();
     let mut i = 0;
-    while i < b.len() && i <= 64 && !matches!(b[i], b'[' | b':' | b' ') {
+    while i < b.len() && i <= MAX_TAG_BYTES && !matches!(b[i], b'[' | b':' | b' ') {
         i += 1;
     }
-    if i == 0 || i >= b.len() {
+    if i == 0 || i >= b.len() || i > MAX_TAG_BYTES {
         return (None, None, text);
     }
     let program = &text[..i];

@@ -16,7 +16,7 @@ pub(crate) fn is_sshd_program(program: &str) -> bool {
     matches!(program, "sshd" | "sshd-session" | "sshd-auth")
 }
 
-/// What a recognised sshd message says.
+/// The fields of a recognised sshd message.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct SshMessage<'a> {
     pub action: &'static str,
@@ -122,6 +122,9 @@ fn parse_shape(text: &str) -> Option<SshMessage<'_>> {
         "Disconnecting" | "Disconnecting:" => disconnecting(text),
         "error:" => error(text.strip_prefix("error: ")?),
         "fatal:" => fatal(text.strip_prefix("fatal: ")?),
+        // OpenSSH 8.x and later log this without `fatal:`.
+        "Unable" => fatal(text),
+        "drop" => dropped(text),
         "Disconnected" => {
             let rest = text.strip_prefix("Disconnected from ")?;
             let mut m = user_ip_port(rest, msg("ssh_disconnected", "unknown"))?;
@@ -359,6 +362,9 @@ fn error(text: &str) -> Option<SshMessage<'_>> {
     if text.starts_with("Received disconnect from ") {
         return received(text);
     }
+    if text.starts_with("kex_exchange_identification: ") {
+        return Some(msg("ssh_bad_protocol", "unknown"));
+    }
     if let Some(rest) = text.strip_prefix("PAM: Authentication failure for ") {
         let at = rest.rfind(" from ")?;
         let (user, invalid) = strip_invalid(&rest[..at]);
@@ -388,6 +394,19 @@ fn fatal(text: &str) -> Option<SshMessage<'_>> {
         return Some(msg("ssh_connection_reset", "unknown"));
     }
     None
+}
+
+/// `drop connection #0 from [<ip>]:<port> on [<ip>]:<port> <reason>`, written when sshd
+/// refuses a connection because of `MaxStartups` or `PerSourcePenalties` (OpenSSH 9.8 on).
+fn dropped(text: &str) -> Option<SshMessage<'_>> {
+    let rest = text.strip_prefix("drop connection #")?;
+    let (_, rest) = rest.split_once(" from [")?;
+    let (address, rest) = rest.split_once("]:")?;
+    let port_end = rest.find(' ').unwrap_or(rest.len());
+    let port = &rest[..port_end];
+    let after_on = rest[port_end..].trim_start().strip_prefix("on ").unwrap_or("");
+    let reason = after_on.split_once(' ').map(|(_, reason)| reason.trim()).filter(|r| !r.is_empty());
+    Some(SshMessage { address: Some(address), port: Some(port), reason, ..msg("ssh_connection_dropped", "failure") })
 }
 
 /// `User <u> from <ip> not allowed because <reason>` and `User <u> not allowed because <reason>`.
@@ -510,6 +529,32 @@ mod tests {
     fn close_session_is_success() {
         let m = p("Close session: user deploy from 192.0.2.50 port 34928 id 0");
         assert_eq!((m.action, m.outcome, m.user, m.port), ("ssh_session_close", "success", Some("deploy"), Some("34928")));
+    }
+
+    #[test]
+    fn newer_openssh_shapes() {
+        let m = p("drop connection #0 from [203.0.113.7]:51234 on [192.0.2.1]:22 penalty: failed authentication");
+        assert_eq!((m.action, m.address, m.port), ("ssh_connection_dropped", Some("203.0.113.7"), Some("51234")));
+        assert_eq!(m.reason, Some("penalty: failed authentication"));
+        let m = p("Unable to negotiate with 203.0.113.8 port 4000: no matching host key type found. Their offer: ssh-rsa [preauth]");
+        assert_eq!((m.action, m.address), ("ssh_negotiation_failed", Some("203.0.113.8")));
+        let m = p("error: kex_exchange_identification: Connection closed by remote host");
+        assert_eq!(m.action, "ssh_bad_protocol");
+    }
+
+    proptest::proptest! {
+        /// Whatever the client sends as user name, the address and port come from the end of
+        /// the line.
+        #[test]
+        fn user_name_never_moves_address(user in "[ -~]{0,40}", a in 0u8..=255, port in 1u16..) {
+            let address = format!("198.51.100.{a}");
+            let line = format!("Failed password for invalid user {user} from {address} port {port} ssh2");
+            let m = parse(&line).unwrap();
+            let port = port.to_string();
+            proptest::prop_assert_eq!(m.user, Some(user.as_str()));
+            proptest::prop_assert_eq!(m.address, Some(address.as_str()));
+            proptest::prop_assert_eq!(m.port, Some(port.as_str()));
+        }
     }
 
     #[test]

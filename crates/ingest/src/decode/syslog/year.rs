@@ -1,9 +1,9 @@
 //! Years for RFC 3164 timestamps, which have none.
 //!
-//! A file is read in one pass. The first line takes its year from the analyst's `--year`, or
-//! else from the latest year that does not put it after the file's modification time (or
-//! after now, when the input has no modification time): a file is written before it is last
-//! modified. After that the year only changes when the month goes backwards by six months
+//! A file is read in one pass. The first line takes its year from the analyst's `--year`.
+//! Without it, the first line takes the latest year that does not put it after the file's
+//! modification time (or after now, when the input has no modification time), because a
+//! file is written before it is last modified. After that the year only changes when the month goes backwards by six months
 //! or more (December to January), which means the year advanced. A smaller step back is a
 //! line slightly out of order, or a sender with a skewed clock, and leaves the year alone.
 //!
@@ -52,16 +52,19 @@ impl YearResolver {
                 Some(year) => year,
                 None => self.upper_bound.with_timezone(&self.timezone).year(),
             },
-            Some((year, last_month)) if last_month >= t.month + 6 => year + 1,
+            Some((year, last_month)) if last_month >= t.month + 6 => year.saturating_add(1),
             Some((year, _)) => year,
         };
         if !date_exists(year, t.month, t.day) {
             // Only February 29 can be missing: move back to the last leap year.
+            // NOTE: lines before it in the same file keep the year they were given. A file
+            // that starts on February 28 of a leap year and was last modified the next year
+            // therefore dates its February 28 lines a year late.
             year = latest_year_with(year, t.month, t.day)?;
         }
         let mut time = to_utc(self.timezone, year, t)?;
-        if self.first_year.is_none() && time > self.upper_bound + Duration::hours(UPPER_BOUND_SLACK_HOURS) {
-            year = latest_year_with(year - 1, t.month, t.day)?;
+        if self.first_year.is_none() && time > later(self.upper_bound) {
+            year = latest_year_with(year.saturating_sub(1), t.month, t.day)?;
             time = to_utc(self.timezone, year, t)?;
         }
         self.current = Some((year, t.month));
@@ -73,13 +76,13 @@ impl YearResolver {
 pub(crate) fn closest_to(reference: DateTime<Utc>, timezone: Tz, t: MonthDayTime) -> Option<Timestamp> {
     let reference_year = reference.with_timezone(&timezone).year();
     let mut best: Option<DateTime<Utc>> = None;
-    for year in [reference_year - 1, reference_year, reference_year + 1] {
+    for year in [reference_year.saturating_sub(1), reference_year, reference_year.saturating_add(1)] {
         if !date_exists(year, t.month, t.day) {
             continue;
         }
         let Some(time) = to_utc(timezone, year, t) else { continue };
         // Senders' clocks may run a little ahead of the receive time, but not by a year.
-        if time > reference + Duration::hours(UPPER_BOUND_SLACK_HOURS) {
+        if time > later(reference) {
             continue;
         }
         let closer = best.is_none_or(|b| (time - reference).abs() < (b - reference).abs());
@@ -94,6 +97,12 @@ pub(crate) fn closest_to(reference: DateTime<Utc>, timezone: Tz, t: MonthDayTime
     Some(Timestamp::new(time, Precision::Seconds))
 }
 
+/// Returns the latest plausible time of a line given its upper bound, allowing
+/// [`UPPER_BOUND_SLACK_HOURS`].
+fn later(bound: DateTime<Utc>) -> DateTime<Utc> {
+    bound.checked_add_signed(Duration::hours(UPPER_BOUND_SLACK_HOURS)).unwrap_or(bound)
+}
+
 fn date_exists(year: i32, month: u32, day: u32) -> bool {
     NaiveDate::from_ymd_opt(year, month, day).is_some()
 }
@@ -101,11 +110,11 @@ fn date_exists(year: i32, month: u32, day: u32) -> bool {
 /// Returns the latest year not after `year` in which the date exists (within eight years,
 /// which covers February 29).
 fn latest_year_with(year: i32, month: u32, day: u32) -> Option<i32> {
-    (year - 8..=year).rev().find(|&y| date_exists(y, month, day))
+    (year.saturating_sub(8)..=year).rev().find(|&y| date_exists(y, month, day))
 }
 
 /// Converts a local time in `timezone` to UTC. An ambiguous time (the repeated hour when
-/// clocks go back) takes the earlier instant; a time in the skipped hour when clocks go
+/// clocks go back) takes the earlier instant. A time in the skipped hour when clocks go
 /// forward is read with the offset from before the change.
 fn to_utc(timezone: Tz, year: i32, t: MonthDayTime) -> Option<DateTime<Utc>> {
     let date = NaiveDate::from_ymd_opt(year, t.month, t.day)?;
@@ -117,9 +126,9 @@ fn to_utc(timezone: Tz, year: i32, t: MonthDayTime) -> Option<DateTime<Utc>> {
     if let Some(time) = timezone.from_local_datetime(&local).earliest() {
         return Some(time.with_timezone(&Utc));
     }
-    let before = local - Duration::hours(1);
+    let before = local.checked_sub_signed(Duration::hours(1))?;
     let time = timezone.from_local_datetime(&before).earliest()?;
-    Some(time.with_timezone(&Utc) + Duration::hours(1))
+    time.with_timezone(&Utc).checked_add_signed(Duration::hours(1))
 }
 
 #[cfg(test)]
