@@ -30,6 +30,10 @@ pub enum Command {
     #[command(after_help = EXIT_STATUS_HELP)]
     Events(EventsArgs),
 
+    /// Run the detection rules over log files and print the alerts.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Hunt(HuntArgs),
+
     /// Incidents: list, show, open, classify, assign, move, note, task, evidence, observable,
     /// close, report.
     #[command(after_help = EXIT_STATUS_HELP)]
@@ -93,4 +97,58 @@ pub enum EventFormat {
     Json,
     Csv,
     Table,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Files or folders (read recursively) to hunt through; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// A Sigma rule file or a folder of rules, loaded after the built-in rules. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Do not load the rules built into tocsin.
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// Show only alerts at or above this level (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<tocsin_detect::Level>,
+
+    /// Exit with status 1 when an alert that is not suppressed is at or above this level.
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_on: Option<tocsin_detect::Level>,
+
+    /// Output format. Default: a table on a terminal, JSON lines otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<AlertFormat>,
+
+    /// Write an ATT&CK Navigator layer of the techniques that fired to this file.
+    #[arg(long, value_name = "FILE")]
+    pub attack_layer: Option<PathBuf>,
+
+    /// Suppression file (YAML: rule, entity, expiry, reason); matching alerts are reported
+    /// as suppressed. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+impl HuntArgs {
+    /// The output format: the flag, else a table for a terminal and JSON lines for a pipe.
+    pub fn format(&self) -> AlertFormat {
+        use std::io::IsTerminal;
+        self.format.unwrap_or(if std::io::stdout().is_terminal() { AlertFormat::Table } else { AlertFormat::Json })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlertFormat {
+    Table,
+    Json,
+    Csv,
 }

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
 
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
         Command::Events(events) => commands::events::run(&cli, events, &config),
+        Command::Hunt(hunt) => commands::hunt::run(&cli, hunt, &config),
         Command::Incident(incident) => commands::incident::run(incident, &config),
         Command::AuditLog(audit_log) => commands::audit_log::run(audit_log, &config),
     });

@@ -162,10 +162,14 @@ impl Detector {
             .map(|(_, event)| Arc::clone(event))
             .collect();
 
+        let found_events = !events.is_empty();
         let mut alert = Alert::new(rule, events);
         alert.event_count = hit.events as u64;
-        alert.first_seen = Some(millis_to_timestamp(hit.first_ms));
-        alert.last_seen = Some(millis_to_timestamp(hit.last_ms));
+        if !found_events {
+            // Keep the window of the hit when its events cannot be listed.
+            alert.first_seen = Some(millis_to_timestamp(hit.first_ms));
+            alert.last_seen = Some(millis_to_timestamp(hit.last_ms));
+        }
         alert
     }
 }

@@ -7,10 +7,12 @@
 mod alert;
 mod attack;
 mod entities;
+mod hunt;
 pub mod python;
 mod suppress;
 
 pub use alert::{Alert, AlertSet, EvidenceRef, Level, RuleInfo};
 pub use attack::navigator_layer;
 pub use entities::{extract_entities, Entities, ENTITY_FIELDS};
+pub use hunt::{DetectError, Detector, HuntOutcome, RuleSources, Worker, BUILTIN_RULES};
 pub use suppress::{Suppression, SuppressionError, Suppressions};

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod decode;
+mod enrich;
 mod format;
 mod input;
 mod json;

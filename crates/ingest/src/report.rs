@@ -113,7 +113,8 @@ impl<'a> Context<'a> {
         self.stats.records += 1;
     }
 
-    pub fn emit(&mut self, event: Event) {
+    pub fn emit(&mut self, mut event: Event) {
+        crate::enrich::enrich(&mut event);
         self.stats.events += 1;
         self.out.event(event);
     }

@@ -437,6 +437,19 @@ fn cloudtrail_digest_and_empty_files() {
 }
 
 #[test]
+fn cloudtrail_lookup_events_output() {
+    let (out, stats) = decode_file(&local_data("aws/cloudtrail/lookup-events.json"));
+    assert_eq!(one(&stats).format, Some(Format::CloudTrail));
+    assert_eq!(out.errors.len(), 0, "{:?}", out.errors);
+    assert_eq!(out.events.len(), 2);
+    assert_eq!(out.events[0].get_str("eventName"), Some("ListUsers"));
+    assert_eq!(out.events[0].get_str("user.name"), Some("alice"));
+    assert_eq!(out.events[1].get_str("errorCode"), Some("AccessDenied"));
+    assert_eq!(out.events[1].timestamp.unwrap().to_string(), "2023-07-10T11:45:02Z");
+    assert!(out.events[1].raw.as_deref().unwrap().starts_with("{\"eventVersion\""));
+}
+
+#[test]
 fn cloudtrail_identity_variants() {
     let (out, stats) = decode_file(&local_data("aws/cloudtrail/identities.jsonl"));
     assert_eq!(one(&stats).errors, 0, "{:?}", out.errors);

@@ -79,9 +79,10 @@ fn check_evtx_folder(name: &str) -> usize {
         let (out, stats) = decode_file(&path);
         let stats = one_stats(&stats);
         assert_eq!(stats.format, Some(Format::Evtx), "{relative}");
-        if out.events.len() as u64 != *expected {
+        if out.events.len() as u64 != *expected || !out.errors.is_empty() {
             mismatches.push(format!("{relative}: {} events, INDEX.csv says {expected}; errors: {:?}", out.events.len(), out.errors));
         }
+        assert_eq!(stats.records, *expected, "{relative}: records counted");
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert_eq!(evtx_files(&folder).len(), counts.len(), "{name}: every EVTX file is listed in INDEX.csv");
@@ -117,7 +118,7 @@ fn evtx_counts_sigma_regression() {
         let Ok(json) = std::fs::read_to_string(&json_path) else { continue };
         let expected = count_json_documents(&json);
         let (out, _) = decode_file(path);
-        if out.events.len() != expected {
+        if out.events.len() != expected || !out.errors.is_empty() {
             mismatches.push(format!("{}: {} events, {expected} JSON documents; errors {:?}", path.display(), out.events.len(), out.errors));
         }
     }

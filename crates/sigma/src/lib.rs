@@ -27,6 +27,7 @@
 //! assert_eq!(rules.matches(&event), vec![0]);
 //! ```
 
+mod access;
 pub mod compile;
 pub mod condition;
 pub mod correlation;

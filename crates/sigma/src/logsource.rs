@@ -84,6 +84,9 @@ const WINDOWS_CHANNELS: &[(&str, &str)] = &[
 fn with_aliases(service: &'static str) -> &'static [&'static str] {
     match service {
         "servicebus-client" => &["servicebus-client", "microsoft-servicebus-client"],
+        // OpenSSH for Windows logs sshd's own messages, parsed into the same fields as a
+        // Linux auth.log line, so rules written for `service: sshd` apply to it too.
+        "openssh" => &["openssh", "sshd"],
         _ => std::slice::from_ref(WINDOWS_CHANNELS.iter().find(|(_, s)| *s == service).map(|(_, s)| s).expect("service from table")),
     }
 }

@@ -200,3 +200,15 @@ fn rejections_name_the_problem() {
         assert!(message.starts_with("rule.yml:"), "{message}");
     }
 }
+
+#[test]
+fn keywords_match_numbers_and_unicode() {
+    let keywords = |id: u32, words: &str| {
+        format!("title: k\nid: 20000000-0000-4000-8000-{id:012}\nlogsource: {{ product: windows }}\ndetection:\n  keywords: [{words}]\n  condition: keywords\n")
+    };
+    let event = sysmon(4688, &[("CommandLine", "echo ПРИВЕТ")]);
+    assert!(fires(&keywords(40, "'4688', 'nothing', 'absent'"), &event));
+    assert!(fires(&keywords(41, "'привет', 'nothing', 'absent'"), &event));
+    assert!(!fires(&keywords(42, "'4689', 'nothing', 'absent'"), &event));
+    assert!(fires(&keywords(43, "'ECHO', 'nothing', 'absent'"), &event));
+}

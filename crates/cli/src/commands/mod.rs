@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod events;
+pub mod hunt;
 pub mod incident;
 pub mod store_args;
 

@@ -72,7 +72,7 @@ const ECS_ROOTS: &[&str] = &[
     "agent", "cloud", "destination", "dns", "ecs", "error", "event", "file", "group", "host",
     "http", "log", "network", "observer", "process", "registry", "related", "rule", "server",
     "service", "source", "threat", "tls", "url", "user", "user_agent", "winlog", "aws", "ssh",
-    "auditd", "journald", "message", "tags", "labels", "tocsin",
+    "auditd", "journald", "message", "tags", "labels", "tocsin", "pam", "sudo", "logind", "systemd",
 ];
 
 fn is_ecs_name(name: &str) -> bool {
@@ -107,7 +107,7 @@ pub(crate) fn to_ecs(event: &Event) -> Json {
     for field in event.fields() {
         let path = document_path(event.schema, &field.name);
         let value = match event.schema {
-            Schema::Windows => windows::document_value(&field.name, &field.value),
+            Schema::Windows if !is_ecs_name(&field.name) => windows::document_value(&field.name, &field.value),
             _ => field.value.to_json(),
         };
         insert_path(&mut doc, &path, value);

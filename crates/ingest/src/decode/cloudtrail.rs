@@ -1,5 +1,6 @@
 //! AWS CloudTrail: S3 delivery files (`{"Records": [...]}`), JSON arrays of events, one event
-//! per line, and events wrapped in EventBridge envelopes.
+//! per line, events wrapped in EventBridge envelopes, and `aws cloudtrail lookup-events`
+//! output (`{"Events": [{"CloudTrailEvent": "<event as a JSON string>", ...}]}`).
 //!
 //! Files are split record by record ([`split::JsonSplitter`]), so a large delivery file costs
 //! the memory of one event, not of the file. Each event is flattened into dotted source names
@@ -19,8 +20,9 @@ use tocsin_event::{Event, Evidence, Schema, Str, Timestamp, Value};
 use crate::{Context, Location};
 use split::{JsonSplitter, Piece, SplitError};
 
-/// Recognises CloudTrail events: an empty `Records` file, or JSON whose keys include
-/// `eventVersion` with `eventSource` or `eventName`. Lambda event notifications (S3, Kinesis,
+/// Recognises CloudTrail events: an empty `Records` file, `aws cloudtrail lookup-events`
+/// output (`CloudTrailEvent` beside `EventId`), or JSON whose keys include `eventVersion` with
+/// `eventSource` or `eventName`. Lambda event notifications (S3, Kinesis,
 /// DynamoDB) share those keys, but their `eventSource` starts with `aws:` where CloudTrail
 /// writes a service host name, so that prefix excludes them.
 pub fn sniff(head: &[u8]) -> bool {
@@ -29,6 +31,9 @@ pub fn sniff(head: &[u8]) -> bool {
         return false;
     }
     if starts_with_wrapper(text, "Records") && is_empty_array(trim_start(&text[text.iter().position(|&b| b == b'[').unwrap_or(0)..])) {
+        return true;
+    }
+    if contains(text, br#""CloudTrailEvent""#) && contains(text, br#""EventId""#) {
         return true;
     }
     let keys = contains(text, br#""eventVersion""#) && (contains(text, br#""eventSource""#) || contains(text, br#""eventName""#));
@@ -77,14 +82,19 @@ pub(crate) fn trim_start(bytes: &[u8]) -> &[u8] {
 /// still decoded; the largest event read whole is bounded by `max_buffered_bytes`.
 pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let max_record = usize::try_from(ctx.options.max_buffered_bytes).unwrap_or(usize::MAX);
-    let mut splitter = JsonSplitter::new(reader, &["Records"], max_record);
+    let mut splitter = JsonSplitter::new(reader, &["Records", "Events"], max_record);
 
     while let Some(piece) = splitter.next_piece() {
         match piece {
-            Ok(Piece::Element { bytes, offset, index, .. }) => {
+            Ok(Piece::Element { bytes, offset, index }) => {
                 ctx.record();
                 let evidence = Evidence::new(ctx.source.clone()).with_offset(offset).with_index(index);
-                match parse_event_bytes(bytes, evidence) {
+                let result = if contains(bytes, br#""CloudTrailEvent""#) {
+                    parse_lookup_event(bytes, evidence)
+                } else {
+                    parse_event_bytes(bytes, evidence)
+                };
+                match result {
                     Ok(event) => ctx.emit(event),
                     Err(message) => ctx.error(Location::Index { index }, message),
                 }
@@ -137,12 +147,21 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
         ctx.skip("CloudTrail digest file", 1);
         return;
     }
-    if let Some(Json::Array(records)) = json.get("Records") {
+    let list = match (json.get("Records"), json.get("Events")) {
+        (Some(Json::Array(records)), _) => Some(records),
+        (None, Some(Json::Array(events))) => Some(events),
+        _ => None,
+    };
+    if let Some(records) = list {
         for (index, record) in records.iter().enumerate() {
             ctx.record();
             let index = index as u64;
             let evidence = Evidence::new(ctx.source.clone()).with_offset(offset).with_index(index);
-            match event_from_text(&record.to_string(), evidence) {
+            let result = match lookup_event_text(record) {
+                Some(text) => event_from_text(text, evidence),
+                None => event_from_text(&record.to_string(), evidence),
+            };
+            match result {
                 Ok(event) => ctx.emit(event),
                 Err(message) => ctx.error(Location::Index { index }, message),
             }
@@ -151,10 +170,26 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
     }
     ctx.record();
     let evidence = Evidence::line(ctx.source.clone(), line, offset);
-    match parse_event_bytes(bytes, evidence) {
+    let result = match lookup_event_text(&json) {
+        Some(text) => event_from_text(text, evidence),
+        None => parse_event_bytes(bytes, evidence),
+    };
+    match result {
         Ok(event) => ctx.emit(event),
         Err(message) => ctx.error(location, message),
     }
+}
+
+/// Returns the event text of an `aws cloudtrail lookup-events` result, whose
+/// `CloudTrailEvent` key holds the CloudTrail event as a JSON string.
+fn lookup_event_text(json: &Json) -> Option<&str> {
+    json.get("CloudTrailEvent").and_then(Json::as_str)
+}
+
+fn parse_lookup_event(bytes: &[u8], evidence: Evidence) -> Result<Event, String> {
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let text = lookup_event_text(&json).ok_or("lookup-events result has no CloudTrailEvent string")?;
+    event_from_text(text, evidence)
 }
 
 fn is_digest(json: &Json) -> bool {

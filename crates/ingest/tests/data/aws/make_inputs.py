@@ -133,6 +133,17 @@ LINES = [json.dumps(cloudtrail_event("ListBuckets", "2023-07-10T11:46:0%dZ" % i,
 write("cloudtrail/identities.jsonl", "\n".join(LINES) + "\n")
 
 
+# `aws cloudtrail lookup-events` output: each result holds the event as a JSON string.
+LOOKUP = {"Events": [
+    {"EventId": "00000000-0000-0000-0000-00000000000%d" % i, "EventName": event["eventName"], "ReadOnly": "true",
+     "AccessKeyId": "AKIAEXAMPLEALICE0001", "EventTime": "2023-07-10T11:45:0%d+00:00" % (i + 1),
+     "EventSource": "iam.amazonaws.com", "Username": "alice", "Resources": [],
+     "CloudTrailEvent": json.dumps(event)}
+    for i, event in enumerate(RECORDS["Records"])],
+    "NextToken": "example-token"}
+write("cloudtrail/lookup-events.json", json.dumps(LOOKUP, indent=4))
+
+
 # ---------- CloudWatch Logs ----------
 
 SSHD = "Jul 10 11:45:01 web-01 sshd[4242]: Failed password for invalid user alice from 203.0.113.9 port 51000 ssh2"

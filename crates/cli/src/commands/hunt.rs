@@ -1,0 +1,299 @@
+//! `tocsin hunt`: decode logs, run the rules, print the alerts.
+//!
+//! Files are decoded and matched on all cores, one file per task, each thread with its own
+//! matching state; nothing but the matched events is kept. Correlations run once every file
+//! is read, over the matches sorted by time.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use tocsin_detect::{navigator_layer, Alert, Detector, HuntOutcome, Level, RuleSources, Suppressions, Worker, ENTITY_FIELDS};
+use tocsin_event::Event;
+use tocsin_ingest::{decode_path, FileStats, Options, Output, RecordError};
+use tocsin_sigma::RuleStatus;
+
+use crate::args::{AlertFormat, Cli, HuntArgs};
+use crate::commands::events::input_files;
+use crate::commands::{decode_options, threads};
+use crate::config::Config;
+use crate::exit::Status;
+use crate::output::sanitize;
+
+/// Decode errors printed per file before the rest are only counted.
+const ERRORS_SHOWN_PER_FILE: u64 = 10;
+
+pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
+    let options = decode_options(&args.decode, config)?;
+    let files = input_files(&args.paths)?;
+    let min_level = args.min_level.unwrap_or(Level::Informational);
+
+    let sources = RuleSources { builtin: !args.no_builtin, paths: args.rules.clone() };
+    let (detector, report) = Detector::load(&sources).context("cannot load the rules")?;
+    report_rejected_rules(&report, cli.quiet);
+    if detector.rule_count() == 0 {
+        anyhow::bail!("no rules to run: every rule was rejected, or --no-builtin was given without --rules");
+    }
+
+    let mut suppressions = Suppressions::default();
+    for path in &args.suppress {
+        suppressions.extend(Suppressions::load(path)?);
+    }
+
+    let progress = progress_bar(cli.quiet, files.len());
+    let threads = threads(&args.decode, config);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
+    let found = Options { skip_unrecognised: true, ..options.clone() };
+    let results: Vec<(Worker<'_>, Vec<FileStats>)> = pool.install(|| {
+        files
+            .par_iter()
+            .fold(
+                || (detector.worker(), Vec::new()),
+                |(worker, mut stats), input| {
+                    let mut output = HuntOutput { worker, shown_errors: 0, progress: &progress };
+                    let options = if input.named { &options } else { &found };
+                    stats.extend(decode_path(&input.path, options, &mut output));
+                    progress.inc(1);
+                    (output.worker, stats)
+                },
+            )
+            .collect()
+    });
+    progress.finish_and_clear();
+
+    let mut workers = Vec::with_capacity(results.len());
+    let mut stats = Vec::new();
+    for (worker, file_stats) in results {
+        workers.push(worker);
+        stats.extend(file_stats);
+    }
+    stats.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let outcome = detector.finish(workers, &suppressions, chrono::Utc::now());
+    let shown: Vec<&Alert> = outcome.alerts.iter().filter(|a| a.rule.level >= min_level).collect();
+
+    write_alerts(args.format(), &shown).context("cannot write to standard output")?;
+    if let Some(path) = &args.attack_layer {
+        write_attack_layer(path, &outcome.alerts)?;
+    }
+    if !cli.quiet {
+        print_summary(&outcome, &shown, &stats, &detector);
+        crate::commands::events::note_unrecognised(&stats);
+    }
+
+    let decode_failed = stats.iter().any(|s| s.errors > 0);
+    let findings = args.fail_on.is_some_and(|level| shown.iter().any(|a| a.suppressed_by.is_none() && a.rule.level >= level));
+    Ok(if findings {
+        Status::Findings
+    } else if decode_failed {
+        Status::DecodeErrors
+    } else {
+        Status::Completed
+    })
+}
+
+/// Feeds decoded events straight into the thread's matcher; prints decode errors as they come.
+struct HuntOutput<'a, 'd> {
+    worker: Worker<'d>,
+    shown_errors: u64,
+    progress: &'a ProgressBar,
+}
+
+impl Output for HuntOutput<'_, '_> {
+    fn event(&mut self, event: Event) {
+        self.worker.observe(event);
+    }
+
+    fn error(&mut self, error: RecordError) {
+        self.shown_errors += 1;
+        if self.shown_errors <= ERRORS_SHOWN_PER_FILE {
+            self.progress.suspend(|| eprintln!("tocsin: {}", sanitize(&error.to_string())));
+        }
+    }
+}
+
+fn report_rejected_rules(report: &tocsin_sigma::LoadReport, quiet: bool) {
+    if quiet {
+        return;
+    }
+    for rule in &report.rules {
+        if let RuleStatus::Rejected(error) = &rule.status {
+            eprintln!("tocsin: rule rejected: {}", sanitize(&error.to_string()));
+        }
+    }
+}
+
+fn write_alerts(format: AlertFormat, alerts: &[&Alert]) -> io::Result<()> {
+    let stdout = io::stdout().lock();
+    let mut out = BufWriter::new(stdout);
+    let result = match format {
+        AlertFormat::Json => alerts.iter().try_for_each(|alert| {
+            serde_json::to_writer(&mut out, alert)?;
+            out.write_all(b"\n")
+        }),
+        AlertFormat::Csv => write_csv(&mut out, alerts),
+        AlertFormat::Table => write_table(&mut out, alerts),
+    };
+    match result.and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+fn entity_text(alert: &Alert, field: &str) -> String {
+    alert.entities.get(field).map(|values| values.iter().cloned().collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+fn write_csv(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
+    let mut header = vec!["id", "level", "rule_id", "rule_title", "tags", "count", "event_count", "first_seen", "last_seen"];
+    header.extend(ENTITY_FIELDS);
+    header.extend(["suppressed_by", "evidence"]);
+    csv.write_record(&header)?;
+
+    for alert in alerts {
+        let mut row = vec![
+            alert.id.clone(),
+            alert.rule.level.to_string(),
+            alert.rule.id.clone(),
+            alert.rule.title.clone(),
+            alert.rule.tags.join(" "),
+            alert.count.to_string(),
+            alert.event_count.to_string(),
+            alert.first_seen.map(|t| t.to_string()).unwrap_or_default(),
+            alert.last_seen.map(|t| t.to_string()).unwrap_or_default(),
+        ];
+        row.extend(ENTITY_FIELDS.iter().map(|f| entity_text(alert, f)));
+        row.push(alert.suppressed_by.clone().unwrap_or_default());
+        row.push(alert.evidence.iter().map(evidence_text).collect::<Vec<_>>().join(" | "));
+        csv.write_record(&row)?;
+    }
+    csv.flush()
+}
+
+fn evidence_text(reference: &tocsin_detect::EvidenceRef) -> String {
+    let mut text = reference.path.clone();
+    if let Some(line) = reference.line {
+        text.push_str(&format!(":line {line}"));
+    } else if let Some(record) = reference.record_id {
+        text.push_str(&format!(":record {record}"));
+    } else if let Some(offset) = reference.offset {
+        text.push_str(&format!(":offset {offset}"));
+    }
+    if let Some(index) = reference.index {
+        text.push_str(&format!("#{index}"));
+    }
+    text
+}
+
+/// Writes alerts grouped by rule, one line per distinct set of entities.
+fn write_table(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
+    let mut by_rule: BTreeMap<(std::cmp::Reverse<Level>, &str), Vec<&Alert>> = BTreeMap::new();
+    for alert in alerts {
+        by_rule.entry((std::cmp::Reverse(alert.rule.level), alert.rule.title.as_str())).or_default().push(alert);
+    }
+
+    for ((level, title), group) in by_rule {
+        let total: u64 = group.iter().map(|a| a.count).sum();
+        writeln!(out, "[{}] {} ({} alert{})", level.0, sanitize(title), total, if total == 1 { "" } else { "s" })?;
+        for alert in group {
+            let mut entities = Vec::new();
+            for field in ["host.name", "user.name", "source.ip", "cloud.instance.id", "aws.access_key_id", "process.executable"] {
+                let text = entity_text(alert, field);
+                if !text.is_empty() {
+                    entities.push(format!("{}={}", field.split('.').next().unwrap_or(field), text));
+                }
+            }
+            let when = match (alert.first_seen, alert.last_seen) {
+                (Some(first), Some(last)) if first != last => format!("{first} .. {last}"),
+                (Some(first), _) => first.to_string(),
+                _ => "time unknown".to_string(),
+            };
+            let first_evidence = alert.evidence.first().map(evidence_text).unwrap_or_default();
+            let more = alert.evidence.len().saturating_sub(1);
+            let suppressed = alert.suppressed_by.as_ref().map(|s| format!("  SUPPRESSED ({s})")).unwrap_or_default();
+            writeln!(
+                out,
+                "  {:>5}x  {}  {}  {}{}{}",
+                alert.count,
+                when,
+                sanitize(&entities.join(" ")),
+                sanitize(&first_evidence),
+                if more > 0 { format!(" (+{more} more)") } else { String::new() },
+                sanitize(&suppressed),
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn write_attack_layer(path: &Path, alerts: &[Alert]) -> Result<()> {
+    let active: Vec<Alert> = alerts.iter().filter(|a| a.suppressed_by.is_none()).cloned().collect();
+    let layer = navigator_layer("tocsin hunt", &active);
+    let text = serde_json::to_string_pretty(&layer)?;
+    std::fs::write(path, text).with_context(|| format!("cannot write the ATT&CK layer to {}", path.display()))
+}
+
+fn print_summary(outcome: &HuntOutcome, shown: &[&Alert], stats: &[FileStats], detector: &Detector) {
+    let mut err = io::stderr().lock();
+    let records: u64 = stats.iter().map(|s| s.records).sum();
+    let errors: u64 = stats.iter().map(|s| s.errors).sum();
+    let suppressed = outcome.alerts.iter().filter(|a| a.suppressed_by.is_some()).count();
+
+    let _ = writeln!(
+        err,
+        "\n{} inputs, {} records, {} events, {} decode errors; {} rules, {} correlations",
+        stats.len(),
+        records,
+        outcome.events,
+        errors,
+        detector.rule_count(),
+        detector.correlation_count()
+    );
+
+    let mut per_level: BTreeMap<std::cmp::Reverse<Level>, u64> = BTreeMap::new();
+    for alert in shown {
+        *per_level.entry(std::cmp::Reverse(alert.rule.level)).or_default() += 1;
+    }
+    let levels: Vec<String> = per_level.iter().map(|(level, n)| format!("{} {}", n, level.0)).collect();
+    let _ = writeln!(
+        err,
+        "{} alerts shown ({}), {} below --min-level, {} suppressed",
+        shown.len(),
+        if levels.is_empty() { "none".to_string() } else { levels.join(", ") },
+        outcome.alerts.len() - shown.len(),
+        suppressed
+    );
+
+    let mut per_rule: BTreeMap<&str, u64> = BTreeMap::new();
+    for alert in shown {
+        *per_rule.entry(alert.rule.title.as_str()).or_default() += alert.count;
+    }
+    for (title, count) in per_rule {
+        let _ = writeln!(err, "  {count:>6}  {}", sanitize(title));
+    }
+
+    if !outcome.matches_per_file.is_empty() {
+        let _ = writeln!(err, "rule matches per file:");
+        for (file, count) in &outcome.matches_per_file {
+            let _ = writeln!(err, "  {count:>6}  {}", sanitize(file));
+        }
+    }
+    let lost = outcome.correlation_stats.without_timestamp + outcome.correlation_stats.missing_value_field;
+    if lost > 0 {
+        let _ = writeln!(err, "{lost} matches could not take part in correlations (no timestamp or no value field)");
+    }
+}
+
+fn progress_bar(quiet: bool, files: usize) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} files ({elapsed}, {eta} left)").expect("valid template"));
+    bar
+}

@@ -1,0 +1,36 @@
+//! Read access to correlation definitions for the detection runtime, which turns correlation
+//! hits into alerts and needs each hit's definition and the events behind it.
+
+use tocsin_event::Event;
+
+use crate::correlation::CorrelationDef;
+use crate::ruleset::{RuleIdx, RuleSet};
+
+impl RuleSet {
+    /// Returns the correlation at `index` (as in [`crate::CorrelationAlert::correlation`]).
+    pub fn correlation(&self, index: usize) -> &CorrelationDef {
+        &self.correlations[index]
+    }
+
+    /// Returns the group-by values a match of `rule` has for correlation `index`, in the
+    /// correlation's `group-by` order, as the engine computes them; `None` when the
+    /// correlation does not use the rule.
+    pub fn correlation_group(&self, index: usize, rule: RuleIdx, event: &Event) -> Option<Vec<String>> {
+        let definition = &self.correlations[index];
+        let position = definition.rules.iter().position(|&r| r == rule)?;
+        let group = definition
+            .group_by
+            .iter()
+            .map(|field| event.get(self.fields().name(field.per_rule[position])).map(|v| v.to_text()).unwrap_or_default())
+            .collect();
+        Some(group)
+    }
+
+    /// Returns the tags of correlation `index`.
+    pub fn correlation_tags(&self, index: usize) -> &[String] {
+        let _ = index;
+        // TODO: keep the correlation rule's tags in `CorrelationDef`; until then correlation
+        // alerts carry no ATT&CK tags.
+        &[]
+    }
+}
