@@ -30,9 +30,15 @@ pub enum Command {
     #[command(after_help = EXIT_STATUS_HELP)]
     Events(EventsArgs),
 
-    /// Run the detection rules over log files and print the alerts.
+    /// Run the detection rules over log files, print the alerts and record them, grouped
+    /// into incidents, in the store.
     #[command(after_help = EXIT_STATUS_HELP)]
     Hunt(HuntArgs),
+
+    /// The per-host baseline of known Python scripts: learn it from logs, or add, list and
+    /// remove terms.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Baseline(crate::commands::baseline::BaselineArgs),
 
     /// Incidents: list, show, open, classify, assign, move, note, task, evidence, observable,
     /// close, report.
@@ -133,6 +139,19 @@ pub struct HuntArgs {
     /// as suppressed. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub suppress: Vec<PathBuf>,
+
+    /// Asset inventory (YAML, or `aws ec2 describe-instances` JSON) used to classify the
+    /// incidents the alerts open. Default: the configuration's `incident.inventory`.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
+    /// Classification policy (YAML). Default: the configuration's `incident.policy`, else
+    /// the built-in policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: crate::commands::store_args::OptionalStoreArgs,
 
     #[command(flatten)]
     pub decode: DecodeArgs,

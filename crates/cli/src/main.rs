@@ -23,17 +23,24 @@ fn main() -> ExitCode {
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
         Command::Events(events) => commands::events::run(&cli, events, &config),
         Command::Hunt(hunt) => commands::hunt::run(&cli, hunt, &config),
+        Command::Baseline(baseline) => commands::baseline::run(baseline, &config),
         Command::Incident(incident) => commands::incident::run(incident, &config),
         Command::AuditLog(audit_log) => commands::audit_log::run(audit_log, &config),
     });
 
     match result {
         Ok(status) => status.into(),
+        // A closed pipe (`tocsin incident list | head`) ends the output early; that is no error.
+        Err(error) if is_broken_pipe(&error) => Status::Completed.into(),
         Err(error) => {
             eprintln!("tocsin: {}", output::sanitize(&format!("{error:#}")));
             Status::CouldNotRun.into()
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// Logs go to stderr so that stdout carries only the command's output.

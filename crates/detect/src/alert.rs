@@ -104,20 +104,33 @@ impl From<&Evidence> for EvidenceRef {
     }
 }
 
-impl EvidenceRef {
-    /// The part of the reference that names the record, without the file digest: the digest
-    /// is known only after the whole file is read, and the id must not depend on timing.
-    fn locator(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}",
-            self.path,
-            self.line.map_or(String::new(), |v| v.to_string()),
-            self.offset.map_or(String::new(), |v| v.to_string()),
-            self.record_id.map_or(String::new(), |v| v.to_string()),
-            self.index.map_or(String::new(), |v| v.to_string()),
-        )
+impl fmt::Display for EvidenceRef {
+    /// Formats as `path:line N`, `path:record N` or `path:offset N`, then `#index` for an
+    /// element of a JSON document. The file digest is left out: it is known only once the
+    /// whole file is read, and alert ids, which hash this text, must not depend on timing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ":line {line}")?;
+        } else if let Some(record) = self.record_id {
+            write!(f, ":record {record}")?;
+        } else if let Some(offset) = self.offset {
+            write!(f, ":offset {offset}")?;
+        }
+        if let Some(index) = self.index {
+            write!(f, "#{index}")?;
+        }
+        Ok(())
     }
 }
+
+/// Evidence references kept per alert. Identical alerts collapse into one, so a brute force
+/// can gather thousands of events; the first ones in sorted order are kept (deterministic
+/// whatever the thread scheduling) and `event_count` still counts them all.
+pub const MAX_EVIDENCE_PER_ALERT: usize = 1000;
+
+/// Events kept in memory per alert, for the same reason.
+pub const MAX_EVENTS_PER_ALERT: usize = 64;
 
 /// A rule match with the events behind it.
 ///
@@ -163,11 +176,16 @@ impl Alert {
         }
         evidence.sort();
         evidence.dedup();
+        evidence.truncate(MAX_EVIDENCE_PER_ALERT);
+
+        let event_count = events.len() as u64;
+        let mut events = events;
+        events.truncate(MAX_EVENTS_PER_ALERT);
 
         Alert {
             id: alert_id(&rule.id, &evidence),
             rule,
-            event_count: events.len() as u64,
+            event_count,
             first_seen,
             last_seen,
             entities,
@@ -185,12 +203,19 @@ impl Alert {
     }
 }
 
-fn alert_id(rule_id: &str, evidence: &[EvidenceRef]) -> String {
+/// Returns the first 32 hex digits of SHA-256 over the rule id and the sorted, deduplicated
+/// evidence texts, each followed by a NUL byte: the same id the store computes for the alert,
+/// so that a second run over the same logs finds the alerts it already recorded.
+pub fn alert_id(rule_id: &str, evidence: &[EvidenceRef]) -> String {
+    let mut texts: Vec<String> = evidence.iter().map(ToString::to_string).collect();
+    texts.sort_unstable();
+    texts.dedup();
     let mut hasher = Sha256::new();
     hasher.update(rule_id.as_bytes());
-    for reference in evidence {
+    hasher.update([0]);
+    for text in &texts {
+        hasher.update(text.as_bytes());
         hasher.update([0]);
-        hasher.update(reference.locator().as_bytes());
     }
     hex::encode(&hasher.finalize()[..16])
 }
@@ -217,7 +242,9 @@ impl AlertSet {
                 existing.evidence.extend(alert.evidence);
                 existing.evidence.sort();
                 existing.evidence.dedup();
+                existing.evidence.truncate(MAX_EVIDENCE_PER_ALERT);
                 existing.events.extend(alert.events);
+                existing.events.truncate(MAX_EVENTS_PER_ALERT);
             }
             None => {
                 self.by_key.insert(key, self.alerts.len());
@@ -234,8 +261,12 @@ impl AlertSet {
         self.alerts.is_empty()
     }
 
-    /// Returns the alerts sorted by level (highest first), then rule title, then first seen.
+    /// Returns the alerts sorted by level (highest first), then rule title, then first seen,
+    /// with each id computed over the alert's final evidence.
     pub fn into_sorted(mut self) -> Vec<Alert> {
+        for alert in &mut self.alerts {
+            alert.id = alert_id(&alert.rule.id, &alert.evidence);
+        }
         self.alerts.sort_by(|a, b| {
             b.rule.level.cmp(&a.rule.level).then_with(|| a.rule.title.cmp(&b.rule.title)).then_with(|| a.first_seen.cmp(&b.first_seen))
         });

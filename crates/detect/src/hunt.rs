@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use tocsin_event::{Event, Precision, Timestamp};
 use tocsin_sigma::{correlate_batch, CorrelationAlert, CorrelationStats, LoadReport, RuleIdx, RuleSet, RuleSetBuilder, Scratch};
 
+use crate::python::{self, Baseline, PythonDetector};
 use crate::{Alert, AlertSet, Level, RuleInfo, Suppressions};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -39,6 +40,8 @@ pub struct Detector {
     infos: Vec<RuleInfo>,
     standalone: Vec<bool>,
     correlates: bool,
+    /// Whether the built-in unfamiliar-Python detection runs (it is part of the built-in pack).
+    python_enabled: bool,
 }
 
 impl Detector {
@@ -55,7 +58,9 @@ impl Detector {
             builder.add_path(path)?;
         }
         let (rules, report) = builder.build();
-        Ok((Detector::new(rules), report))
+        let mut detector = Detector::new(rules);
+        detector.python_enabled = sources.builtin;
+        Ok((detector, report))
     }
 
     /// Wraps an already compiled rule set.
@@ -73,7 +78,7 @@ impl Detector {
             standalone.push(rule.standalone);
         }
         let correlates = rules.correlation_count() > 0;
-        Detector { rules, infos, standalone, correlates }
+        Detector { rules, infos, standalone, correlates, python_enabled: false }
     }
 
     pub fn rule_count(&self) -> usize {
@@ -92,21 +97,31 @@ impl Detector {
             matched: Vec::new(),
             alerts: AlertSet::default(),
             correlation_inputs: Vec::new(),
+            python: PythonDetector::default(),
             events: 0,
             matches_per_file: BTreeMap::new(),
         }
     }
 
-    /// Merges the workers' results, runs correlations and suppressions, and returns the
-    /// outcome. `now` decides which suppressions have expired.
-    pub fn finish(&self, workers: Vec<Worker<'_>>, suppressions: &Suppressions, now: DateTime<Utc>) -> HuntOutcome {
+    /// Merges the workers' Python runs, for a caller that loads the baseline of just the
+    /// hosts seen before calling [`Detector::finish`].
+    pub fn python_runs(workers: &[Worker<'_>]) -> Vec<python::PythonRun> {
+        workers.iter().flat_map(|w| w.python.runs().cloned()).collect()
+    }
+
+    /// Merges the workers' results, runs correlations, the unfamiliar-Python detection against
+    /// `baseline`, and suppressions, and returns the outcome. `now` decides which suppressions
+    /// have expired.
+    pub fn finish(&self, workers: Vec<Worker<'_>>, suppressions: &Suppressions, baseline: &dyn Baseline, now: DateTime<Utc>) -> HuntOutcome {
         let mut alerts = AlertSet::default();
         let mut correlation_inputs = Vec::new();
+        let mut python = PythonDetector::default();
         let mut events = 0;
         let mut matches_per_file: BTreeMap<String, u64> = BTreeMap::new();
 
         for worker in workers {
             events += worker.events;
+            python.merge(worker.python);
             for alert in worker.alerts.into_sorted() {
                 alerts.add(alert);
             }
@@ -128,6 +143,12 @@ impl Detector {
             correlation_stats = stats;
             for hit in hits {
                 alerts.add(self.correlation_alert(&hit, &correlation_inputs));
+            }
+        }
+
+        if self.python_enabled {
+            for alert in python.alerts(baseline) {
+                alerts.add(alert);
             }
         }
 
@@ -181,6 +202,7 @@ pub struct Worker<'d> {
     matched: Vec<RuleIdx>,
     alerts: AlertSet,
     correlation_inputs: Vec<(RuleIdx, Arc<Event>)>,
+    python: PythonDetector,
     events: u64,
     matches_per_file: BTreeMap<String, u64>,
 }
@@ -191,12 +213,19 @@ impl Worker<'_> {
         self.events += 1;
         self.matched.clear();
         self.detector.rules.matches_into(&event, &mut self.scratch, &mut self.matched);
-        if self.matched.is_empty() {
+        let python_candidate = self.detector.python_enabled && python::is_candidate(&event);
+        if self.matched.is_empty() && !python_candidate {
             return;
         }
 
-        *self.matches_per_file.entry(event.evidence.source.path.clone()).or_default() += self.matched.len() as u64;
         let event = Arc::new(event);
+        if python_candidate {
+            self.python.observe(&event);
+        }
+        if self.matched.is_empty() {
+            return;
+        }
+        *self.matches_per_file.entry(event.evidence.source.path.clone()).or_default() += self.matched.len() as u64;
         for &rule in &self.matched {
             if self.detector.correlates {
                 self.correlation_inputs.push((rule, Arc::clone(&event)));

@@ -11,7 +11,7 @@ mod hunt;
 pub mod python;
 mod suppress;
 
-pub use alert::{Alert, AlertSet, EvidenceRef, Level, RuleInfo};
+pub use alert::{alert_id, Alert, AlertSet, EvidenceRef, Level, RuleInfo, MAX_EVENTS_PER_ALERT, MAX_EVIDENCE_PER_ALERT};
 pub use attack::navigator_layer;
 pub use entities::{extract_entities, Entities, ENTITY_FIELDS};
 pub use hunt::{DetectError, Detector, HuntOutcome, RuleSources, Worker, BUILTIN_RULES};

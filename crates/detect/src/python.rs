@@ -80,6 +80,16 @@ impl Baseline for MemoryBaseline {
     }
 }
 
+/// Returns whether the detector needs to see `event`: a process creation (which may be a
+/// Python run) or a Sysmon network connection. A cheap check done on every event.
+pub fn is_candidate(event: &Event) -> bool {
+    match event.schema {
+        Schema::Windows => matches!(event.get_i64("EventID"), Some(1 | 3 | 4688)),
+        Schema::Auditd => event.get("process.executable").is_some(),
+        _ => false,
+    }
+}
+
 /// Recognises a Python run in a process-creation event.
 pub fn python_run(event: &Event) -> Option<PythonRun> {
     let (executable, command_line) = process_of(event)?;

@@ -219,7 +219,7 @@ impl Policy {
 
     fn category(&self, subject: &Subject<'_>) -> String {
         for rule in &self.categories {
-            let tag_hit = rule.tags.iter().any(|t| subject.tags.iter().any(|s| s.eq_ignore_ascii_case(t)));
+            let tag_hit = rule.tags.iter().any(|t| subject.tags.iter().any(|s| tag_matches(t, s)));
             let id_hit = rule.rule_ids.iter().any(|prefix| subject.rule_id.starts_with(prefix.as_str()));
             if tag_hit || id_hit {
                 return rule.category.clone();
@@ -229,9 +229,28 @@ impl Policy {
     }
 }
 
+/// Compares a policy tag with an alert tag. Case, and `_` against `-`, do not matter (Sigma
+/// wrote tactics as `attack.credential_access` before v2 and `attack.credential-access`
+/// since), and a technique matches its sub-techniques: `attack.t1110` covers
+/// `attack.t1110.001`.
+fn tag_matches(policy_tag: &str, alert_tag: &str) -> bool {
+    let normalize = |tag: &str| tag.to_ascii_lowercase().replace('_', "-");
+    let (policy_tag, alert_tag) = (normalize(policy_tag), normalize(alert_tag));
+    alert_tag == policy_tag || alert_tag.strip_prefix(&policy_tag).is_some_and(|rest| rest.starts_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_match_across_spellings() {
+        assert!(tag_matches("attack.credential_access", "attack.credential-access"));
+        assert!(tag_matches("attack.t1110", "attack.t1110.001"));
+        assert!(tag_matches("attack.T1110", "attack.t1110"));
+        assert!(!tag_matches("attack.t1110", "attack.t11100"));
+        assert!(!tag_matches("attack.t1110.001", "attack.t1110"));
+    }
     use tocsin_store::Entity;
 
     fn pci_inventory() -> Inventory {

@@ -1,14 +1,17 @@
 //! Evaluation rate of the SigmaHQ `rules/windows` rules (and of all rule folders) over the
 //! events of the SigmaHQ regression samples, on one thread.
 //!
-//! Needs `TOCSIN_TEST_DATA` (the shared data folder). The events are read from the samples'
-//! JSON renderings until the EVTX decoder of tocsin-ingest can read the `.evtx` files.
+//! Needs `TOCSIN_TEST_DATA` (the shared data folder). Two event sets: the SigmaHQ regression
+//! samples (read from their JSON renderings until the EVTX decoder of tocsin-ingest can read
+//! the `.evtx` files), where nearly every event is an attack sample that some rule matches,
+//! and the Windows logs of the OTRF Security Datasets (nxlog JSON lines), a mix of ordinary
+//! and attack events from lab hosts.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tocsin_event::Event;
+use tocsin_event::{Event, Evidence, Schema, SourceRef, Value};
 use tocsin_sigma::{events_from_evtx_json, RuleSet, RuleSetBuilder, Scratch};
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -17,6 +20,51 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect_json(&path, out);
         } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// Reads the nxlog JSON-lines files inside the zip archives under `dir` as Windows events.
+fn otrf_events(dir: &Path, limit: usize) -> Vec<Event> {
+    let mut archives = Vec::new();
+    collect_ext(dir, "zip", &mut archives);
+    archives.sort();
+    let mut events = Vec::new();
+    for archive in archives {
+        let file = std::fs::File::open(&archive).expect("readable archive");
+        let Ok(mut zip) = zip::ZipArchive::new(file) else { continue };
+        for i in 0..zip.len() {
+            let mut member = zip.by_index(i).expect("archive member");
+            let mut text = String::new();
+            if std::io::Read::read_to_string(&mut member, &mut text).is_err() {
+                continue;
+            }
+            for line in text.lines() {
+                let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+                if !map.contains_key("EventID") || !map.contains_key("Channel") {
+                    continue;
+                }
+                let mut event = Event::new(Schema::Windows, Evidence::new(SourceRef::new(archive.display().to_string())));
+                for (key, value) in &map {
+                    event.push(key.as_str(), Value::from_json(value));
+                }
+                events.push(event);
+                if events.len() == limit {
+                    return events;
+                }
+            }
+        }
+    }
+    events
+}
+
+fn collect_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable data folder") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect_ext(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }
@@ -41,28 +89,34 @@ fn bench(c: &mut Criterion) {
     let mut files = Vec::new();
     collect_json(&data.join("sigma-regression-data"), &mut files);
     files.sort();
-    let events: Vec<Event> = files.iter().flat_map(|f| events_from_evtx_json(f).expect("sample JSON")).collect();
+    let samples: Vec<Event> = files.iter().flat_map(|f| events_from_evtx_json(f).expect("sample JSON")).collect();
+    let otrf = otrf_events(&data.join("otrf-security-datasets/datasets/atomic/windows"), 50_000);
+    eprintln!("{} regression-sample events, {} OTRF events", samples.len(), otrf.len());
     let root = data.join("sigmahq-rules");
+    let windows = load_rules(&root, &["rules/windows"]);
+    let all = load_rules(&root, &["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance"]);
 
-    let mut group = c.benchmark_group("match");
-    group.throughput(Throughput::Elements(events.len() as u64));
-    for (name, folders) in [("windows_rules", &["rules/windows"][..]), ("all_rules", &["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance"][..])] {
-        let set = load_rules(&root, folders);
-        let mut scratch = Scratch::new();
-        let mut out = Vec::new();
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let mut hits = 0;
-                for event in &events {
-                    out.clear();
-                    set.matches_into(event, &mut scratch, &mut out);
-                    hits += out.len();
-                }
-                hits
-            })
-        });
+    for (group_name, events) in [("regression_samples", &samples), ("otrf_windows", &otrf)] {
+        let mut group = c.benchmark_group(group_name);
+        group.throughput(Throughput::Elements(events.len() as u64));
+        group.sample_size(10);
+        for (name, set) in [("windows_rules", &windows), ("all_rules", &all)] {
+            let mut scratch = Scratch::new();
+            let mut out = Vec::new();
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut hits = 0;
+                    for event in events.iter() {
+                        out.clear();
+                        set.matches_into(event, &mut scratch, &mut out);
+                        hits += out.len();
+                    }
+                    hits
+                })
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -48,6 +48,23 @@ impl WriteTx<'_> {
         }
         Ok(added)
     }
+
+    /// Removes one term; returns whether it was there. Audited when it was.
+    pub async fn forget_term(&mut self, host: &str, kind: &str, term: &str) -> Result<bool> {
+        let known = query_one(
+            self.conn(),
+            "SELECT term FROM baseline WHERE host = $1 AND kind = $2 AND term = $3",
+            vec![host.into(), kind.into(), term.into()],
+        )
+        .await?;
+        if known.is_none() {
+            return Ok(false);
+        }
+        exec(self.conn(), "DELETE FROM baseline WHERE host = $1 AND kind = $2 AND term = $3", vec![host.into(), kind.into(), term.into()])
+            .await?;
+        self.audit("baseline.forget", &format!("{host} {kind}"), serde_json::json!({ "host": host, "kind": kind, "term": term })).await?;
+        Ok(true)
+    }
 }
 
 impl Store {
@@ -69,17 +86,26 @@ impl Store {
             vec![host.into(), kind.into()],
         )
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(BaselineTerm {
-                    host: get(row, "host")?,
-                    kind: get(row, "kind")?,
-                    term: get(row, "term")?,
-                    first_seen: get(row, "first_seen")?,
-                    source: get(row, "source")?,
-                })
-            })
-            .collect()
+        terms_of(&rows)
+    }
+
+    /// Returns every term of `kind`, for all hosts, sorted by host then first seen.
+    pub async fn baseline_all(&self, kind: &str) -> Result<Vec<BaselineTerm>> {
+        let rows = query(
+            self.connection(),
+            "SELECT host, kind, term, first_seen, source FROM baseline WHERE kind = $1 ORDER BY host, first_seen, term",
+            vec![kind.into()],
+        )
+        .await?;
+        terms_of(&rows)
+    }
+
+    /// Removes one term in its own write transaction; see [`WriteTx::forget_term`].
+    pub async fn forget_term(&self, actor: &str, host: &str, kind: &str, term: &str) -> Result<bool> {
+        let mut tx = self.begin_write(actor).await?;
+        let removed = tx.forget_term(host, kind, term).await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// Adds terms in their own write transaction; see [`WriteTx::learn_terms`].
@@ -89,4 +115,18 @@ impl Store {
         tx.commit().await?;
         Ok(added)
     }
+}
+
+fn terms_of(rows: &[sea_orm::QueryResult]) -> Result<Vec<BaselineTerm>> {
+    rows.iter()
+        .map(|row| {
+            Ok(BaselineTerm {
+                host: get(row, "host")?,
+                kind: get(row, "kind")?,
+                term: get(row, "term")?,
+                first_seen: get(row, "first_seen")?,
+                source: get(row, "source")?,
+            })
+        })
+        .collect()
 }

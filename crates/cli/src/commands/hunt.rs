@@ -11,13 +11,17 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use tocsin_detect::python::{MemoryBaseline, PythonRun, BASELINE_KIND};
 use tocsin_detect::{navigator_layer, Alert, Detector, HuntOutcome, Level, RuleSources, Suppressions, Worker, ENTITY_FIELDS};
+use tocsin_incident::grouping::{record_and_group, GroupContext};
+use tocsin_store::{AlertRecord, Entity, Store};
 use tocsin_event::Event;
 use tocsin_ingest::{decode_path, FileStats, Options, Output, RecordError};
 use tocsin_sigma::RuleStatus;
 
 use crate::args::{AlertFormat, Cli, HuntArgs};
 use crate::commands::events::input_files;
+use crate::commands::store_args::{open_store, runtime};
 use crate::commands::{decode_options, threads};
 use crate::config::Config;
 use crate::exit::Status;
@@ -42,6 +46,12 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
     for path in &args.suppress {
         suppressions.extend(Suppressions::load(path)?);
     }
+
+    // Open the store before the work starts, so a bad URL fails at once.
+    let store = match args.store.no_store {
+        true => None,
+        false => Some(StoreSession::open(args, config)?),
+    };
 
     let progress = progress_bar(cli.quiet, files.len());
     let threads = threads(&args.decode, config);
@@ -72,7 +82,12 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
     }
     stats.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let outcome = detector.finish(workers, &suppressions, chrono::Utc::now());
+    let runs = Detector::python_runs(&workers);
+    let baseline = match &store {
+        Some(session) => session.python_baseline(&runs)?,
+        None => MemoryBaseline::default(),
+    };
+    let outcome = detector.finish(workers, &suppressions, &baseline, chrono::Utc::now());
     let shown: Vec<&Alert> = outcome.alerts.iter().filter(|a| a.rule.level >= min_level).collect();
 
     write_alerts(args.format(), &shown).context("cannot write to standard output")?;
@@ -82,6 +97,12 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
     if !cli.quiet {
         print_summary(&outcome, &shown, &stats, &detector);
         crate::commands::events::note_unrecognised(&stats);
+    }
+    if let Some(session) = &store {
+        let recorded = session.record(&outcome.alerts)?;
+        if !cli.quiet {
+            eprintln!("{recorded}");
+        }
     }
 
     let decode_failed = stats.iter().any(|s| s.errors > 0);
@@ -168,25 +189,10 @@ fn write_csv(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
         ];
         row.extend(ENTITY_FIELDS.iter().map(|f| entity_text(alert, f)));
         row.push(alert.suppressed_by.clone().unwrap_or_default());
-        row.push(alert.evidence.iter().map(evidence_text).collect::<Vec<_>>().join(" | "));
+        row.push(alert.evidence.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "));
         csv.write_record(&row)?;
     }
     csv.flush()
-}
-
-fn evidence_text(reference: &tocsin_detect::EvidenceRef) -> String {
-    let mut text = reference.path.clone();
-    if let Some(line) = reference.line {
-        text.push_str(&format!(":line {line}"));
-    } else if let Some(record) = reference.record_id {
-        text.push_str(&format!(":record {record}"));
-    } else if let Some(offset) = reference.offset {
-        text.push_str(&format!(":offset {offset}"));
-    }
-    if let Some(index) = reference.index {
-        text.push_str(&format!("#{index}"));
-    }
-    text
 }
 
 /// Writes alerts grouped by rule, one line per distinct set of entities.
@@ -212,7 +218,7 @@ fn write_table(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
                 (Some(first), _) => first.to_string(),
                 _ => "time unknown".to_string(),
             };
-            let first_evidence = alert.evidence.first().map(evidence_text).unwrap_or_default();
+            let first_evidence = alert.evidence.first().map(ToString::to_string).unwrap_or_default();
             let more = alert.evidence.len().saturating_sub(1);
             let suppressed = alert.suppressed_by.as_ref().map(|s| format!("  SUPPRESSED ({s})")).unwrap_or_default();
             writeln!(
@@ -296,4 +302,110 @@ fn progress_bar(quiet: bool, files: usize) -> ProgressBar {
     let bar = ProgressBar::new(files as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} files ({elapsed}, {eta} left)").expect("valid template"));
     bar
+}
+
+/// The store of a hunt: the baseline the Python detection reads, and where alerts and
+/// incidents are recorded.
+struct StoreSession {
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+    grouping: tocsin_incident::grouping::GroupingConfig,
+    policy: tocsin_incident::policy::Policy,
+    inventory: tocsin_incident::inventory::Inventory,
+}
+
+/// Who `hunt` records changes as in the audit log.
+const HUNT_ACTOR: &str = "hunt";
+
+impl StoreSession {
+    fn open(args: &HuntArgs, config: &Config) -> Result<StoreSession> {
+        let runtime = runtime()?;
+        let store = runtime.block_on(open_store(&args.store.store, config)).context("cannot open the store (or give --no-store)")?;
+        Ok(StoreSession {
+            runtime,
+            store,
+            grouping: config.grouping(),
+            policy: config.policy(args.policy.as_deref())?,
+            inventory: config.inventory(args.inventory.as_deref())?,
+        })
+    }
+
+    /// Loads the Python baseline of the hosts that ran Python in these logs.
+    fn python_baseline(&self, runs: &[PythonRun]) -> Result<MemoryBaseline> {
+        let mut hosts: Vec<&str> = runs.iter().map(|run| run.host.as_str()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+
+        let mut baseline = MemoryBaseline::default();
+        for host in hosts {
+            let terms = self.runtime.block_on(self.store.baseline_terms(host, BASELINE_KIND))?;
+            for term in terms {
+                baseline.insert(&term.host, &term.term);
+            }
+        }
+        Ok(baseline)
+    }
+
+    /// Records the alerts that are not suppressed and groups them into incidents; returns a
+    /// one-line account for stderr.
+    fn record(&self, alerts: &[Alert]) -> Result<String> {
+        let records: Vec<AlertRecord> = alerts.iter().filter(|a| a.suppressed_by.is_none()).map(alert_record).collect();
+        let context = GroupContext {
+            config: &self.grouping,
+            policy: &self.policy,
+            inventory: &self.inventory,
+            origin: "hunt",
+            now: chrono::Utc::now(),
+        };
+        let outcome = self
+            .runtime
+            .block_on(record_and_group(&self.store, HUNT_ACTOR, &records, &context))
+            .context("cannot record the alerts in the store")?;
+
+        let opened = outcome.opened();
+        let mut joined: Vec<i64> = outcome.placements.iter().filter(|p| !p.opened && !p.already_linked).map(|p| p.incident_id).collect();
+        joined.sort_unstable();
+        joined.dedup();
+        Ok(format!(
+            "store: {} new alerts recorded, {} already known; incidents opened: {}; joined: {}",
+            outcome.recorded.new.len(),
+            outcome.recorded.known.len(),
+            list_ids(&opened),
+            list_ids(&joined),
+        ))
+    }
+}
+
+fn list_ids(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "none".to_string();
+    }
+    ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Converts an alert into the store's record. Both compute the same stable id from the rule
+/// id and the evidence texts.
+fn alert_record(alert: &Alert) -> AlertRecord {
+    let entities = alert
+        .entities
+        .iter()
+        .flat_map(|(field, values)| values.iter().map(move |value| Entity::new(*field, value.clone())))
+        .collect();
+    let evidence: Vec<String> = alert.evidence.iter().map(ToString::to_string).collect();
+    let now = chrono::Utc::now();
+    let first = alert.first_seen.map_or(now, |t| t.time);
+    let last = alert.last_seen.map_or(first, |t| t.time);
+    let record = AlertRecord::new(
+        &alert.rule.id,
+        &alert.rule.title,
+        alert.rule.level.name(),
+        alert.rule.tags.clone(),
+        entities,
+        evidence,
+        first,
+        last,
+        alert.event_count as i64,
+    );
+    debug_assert_eq!(record.id, alert.id, "detect and store compute the same alert id");
+    record
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit_log;
+pub mod baseline;
 pub mod events;
 pub mod hunt;
 pub mod incident;

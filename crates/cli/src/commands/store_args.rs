@@ -41,8 +41,6 @@ pub struct StoreArgs {
 }
 
 /// Store flags of a command that can also run without the store (`hunt`).
-// NOTE: for `tocsin hunt`, which does not take store flags yet.
-#[allow(dead_code)]
 #[derive(Debug, Args)]
 pub struct OptionalStoreArgs {
     #[command(flatten)]
@@ -75,8 +73,6 @@ pub struct IncidentConfig {
 
 impl crate::config::Config {
     /// Returns the grouping settings: the configured ones over the defaults.
-    // NOTE: read by `tocsin hunt` once it records alerts in the store; nothing calls it yet.
-    #[allow(dead_code)]
     pub fn grouping(&self) -> GroupingConfig {
         let mut config = GroupingConfig::default();
         if let Some(window) = &self.incident.window {
