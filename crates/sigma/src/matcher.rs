@@ -68,6 +68,8 @@ pub struct Scratch {
     keyword_folded: String,
     /// Raw and folded ranges of each scalar of the event, for keyword searches.
     keyword_spans: Vec<[u32; 4]>,
+    /// Folded non-ASCII strings for the keyword fast path.
+    keyword_non_ascii: String,
     pub(crate) seen: Vec<u32>,
     pub(crate) patterns_seen: Vec<u32>,
     pub(crate) candidates: Vec<u32>,
@@ -350,7 +352,10 @@ impl<'a> EvalCtx<'a> {
 
     /// Searches every field of the event; a value matches when any field matches it.
     fn eval_keywords(&mut self, test: &FieldTest) -> bool {
-        if let Some(result) = self.keywords_without_folding(test) {
+        let mut non_ascii = std::mem::take(&mut self.scratch.keyword_non_ascii);
+        let fast = self.keywords_without_folding(test, &mut non_ascii);
+        self.scratch.keyword_non_ascii = non_ascii;
+        if let Some(result) = fast {
             return result != test.negate;
         }
         self.ensure_keyword_texts();
@@ -377,9 +382,10 @@ impl<'a> EvalCtx<'a> {
 
 impl EvalCtx<'_> {
     /// Evaluates a keyword test whose values are all case-insensitive `contains` lists straight
-    /// on the event's ASCII strings, without rendering and folding every field. Returns `None`
-    /// when the test has other values or the event has non-ASCII or non-string values.
-    fn keywords_without_folding(&self, test: &FieldTest) -> Option<bool> {
+    /// on the event's ASCII strings, folding only the non-ASCII ones (into `non_ascii`, joined
+    /// by NUL). Returns `None` when the test has other values or the event has values other
+    /// than strings, integers, booleans and nulls.
+    fn keywords_without_folding(&self, test: &FieldTest, non_ascii: &mut String) -> Option<bool> {
         let only_lists = test.values.iter().flatten().all(|v| matches!(v, ValueTest::AnyContains { cased: false, .. }));
         if !only_lists {
             return None;
@@ -391,6 +397,7 @@ impl EvalCtx<'_> {
         let mut ranges: [(bool, usize, usize); 64] = [(false, 0, 0); 64];
         let mut strings: [&str; 64] = [""; 64];
         let mut count = 0;
+        non_ascii.clear();
         for field in self.event.fields() {
             if count == ranges.len() {
                 return None;
@@ -399,6 +406,10 @@ impl EvalCtx<'_> {
                 Value::Str(s) if s.is_ascii() => {
                     strings[count] = s.as_str();
                     count += 1;
+                }
+                Value::Str(s) => {
+                    non_ascii.push('\0');
+                    fold_into(s, non_ascii);
                 }
                 Value::Int(i) => {
                     let start = digits_used;
@@ -427,7 +438,7 @@ impl EvalCtx<'_> {
                     return Some(true);
                 }
             }
-            Some(false)
+            Some(!non_ascii.is_empty() && automaton.is_match(non_ascii))
         };
         for group in &test.values {
             let mut group_matches = false;

@@ -79,7 +79,7 @@ pub(crate) fn trim_start(bytes: &[u8]) -> &[u8] {
 
 /// Decodes a CloudTrail input: a `Records` file, an array of events, or events one per line
 /// (or concatenated). A malformed event is reported with its index or line and the others are
-/// still decoded; the largest event read whole is bounded by `max_buffered_bytes`.
+/// still decoded. One event read whole is at most `max_buffered_bytes` long.
 pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let max_record = usize::try_from(ctx.options.max_buffered_bytes).unwrap_or(usize::MAX);
     let mut splitter = JsonSplitter::new(reader, &["Records", "Events"], max_record);

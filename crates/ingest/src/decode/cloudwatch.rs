@@ -1,7 +1,7 @@
 //! CloudWatch Logs: subscription payloads, `aws logs filter-log-events` / `get-log-events`
 //! output, and the text files an S3 export task writes.
 //!
-//! CloudWatch Logs only carries messages; what a message is (an auth.log line, a CloudTrail
+//! CloudWatch Logs only carries messages. What a message is (an auth.log line, a CloudTrail
 //! event, a VPC flow record) is decided per message by [`crate::decode::decode_message`].
 //! The resulting events gain `aws.cloudwatch.*` fields for the log group, stream, event id
 //! and ingestion time where the input has them.
@@ -18,8 +18,8 @@ use super::cloudtrail::{contains, report_split_error, trim_start};
 use super::vpcflow;
 use crate::{Collect, Context, FileStats, LineError, LineReader, Location};
 
-/// How many layers of gzip or base64 are unwrapped around one subscription payload. AWS
-/// writes one of each; Firehose compression and some emulators add one more.
+/// Maximum layers of gzip or base64 unwrapped around one subscription payload. AWS writes
+/// one of each, and Firehose compression or some emulators add one more.
 const MAX_PAYLOAD_LAYERS: usize = 4;
 
 /// Recognises a subscription payload as JSON: the decoded envelope (`messageType` and
@@ -62,8 +62,8 @@ pub fn sniff_export(head: &[u8]) -> bool {
     export_timestamp(text).is_some()
 }
 
-/// Parses the `2023-07-10T11:45:01.123Z ` prefix of an export line; returns the time and the
-/// length of the prefix including the space.
+/// Parses the `2023-07-10T11:45:01.123Z ` prefix of an export line. Returns the time and the
+/// length of the prefix, space included.
 fn export_timestamp(line: &[u8]) -> Option<(Timestamp, usize)> {
     const LENGTH: usize = "2023-07-10T11:45:01.123Z".len();
     let prefix = line.get(..LENGTH)?;
@@ -99,7 +99,7 @@ fn decode_inner(text: &str, evidence: Evidence, received: Option<Timestamp>, env
     let text = text.trim_end_matches(['\n', '\r']);
 
     // Flow logs in a custom format carry no header through CloudWatch Logs, so the configured
-    // format is tried first; `decode_message` knows only the default format.
+    // format is tried first, because `decode_message` decodes only the default format.
     if let Some(format) = ctx.options.flow_log_format.as_deref()
         && vpcflow::fits_format(text, format)
     {
@@ -402,8 +402,8 @@ fn decode_output_event(json: &Json, evidence: Evidence, ctx: &mut Context<'_>) {
     decode_log_event(json, evidence, &envelope, ctx);
 }
 
-/// Decodes an S3 export file: each event starts with a `2023-07-10T11:45:01.123Z ` line; lines
-/// without that prefix continue the previous event's message (multi-line messages).
+/// Decodes an S3 export file. Each event starts with a `2023-07-10T11:45:01.123Z ` line, and
+/// lines without that prefix continue the previous event's message (multi-line messages).
 pub fn decode_export(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     struct Pending {
         number: u64,

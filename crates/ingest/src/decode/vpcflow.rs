@@ -358,7 +358,7 @@ fn parse_record(record: &str, layout: &Layout, evidence: Evidence) -> Result<Eve
     Ok(event)
 }
 
-/// Types a value; text that does not fit its field's type is kept as a string.
+/// Types a value. Text that does not fit its field's type is kept as a string.
 fn typed_value(kind: Kind, text: &str) -> Value {
     match kind {
         Kind::Int => text.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::from(text)),

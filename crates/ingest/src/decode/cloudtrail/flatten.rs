@@ -25,7 +25,7 @@ pub(crate) fn flatten_text(text: &str) -> Result<Vec<(Str, Value)>, serde_json::
 }
 
 /// Leaves with at most this many entries are searched linearly when a gathered path
-/// repeats; past it, an index by path is built and kept.
+/// repeats. Past it, an index by path is built and kept.
 const LINEAR_SEARCH_MAX: usize = 32;
 
 #[derive(Default)]

@@ -4,8 +4,8 @@
 //! `{"Findings": [...]}`), as a JSON array, or as one document per line. [`JsonSplitter`]
 //! reads any of these from a [`BufRead`] and returns one record's bytes at a time, with its
 //! byte offset. Memory stays at the size of the largest record, and a malformed record is
-//! reported alone while the others are still read. It only tracks strings and nesting depth;
-//! the caller parses each record with serde_json, which does the full validation.
+//! reported alone while the others are still read. The splitter only tracks strings and
+//! nesting depth, so the caller parses each record with serde_json for full validation.
 
 use std::io::{self, BufRead};
 
@@ -22,11 +22,11 @@ pub(crate) enum Piece<'a> {
 /// An error that kept the splitter from returning the next piece.
 #[derive(Debug)]
 pub(crate) enum SplitError {
-    /// A value larger than the limit was skipped; reading goes on after it.
+    /// A value larger than the limit was skipped. Reading goes on after it.
     TooLarge { offset: u64, length: u64, index: Option<u64> },
     /// The input ended inside a value or inside a wrapper array.
     Truncated { offset: u64 },
-    /// A closing bracket where a value was expected; the rest of the input is not read.
+    /// A closing bracket where a value was expected. The rest of the input is not read.
     Unexpected { offset: u64, byte: u8 },
     Io(io::Error),
 }
@@ -79,7 +79,7 @@ pub(crate) struct JsonSplitter<'r> {
 
 impl<'r> JsonSplitter<'r> {
     /// Creates a splitter. An object whose first key is one of `wrapper_keys` and whose value
-    /// is an array is read element by element; its other keys are ignored.
+    /// is an array is read element by element, and its other keys are ignored.
     pub(crate) fn new(reader: &'r mut dyn BufRead, wrapper_keys: &'static [&'static str], max_value_bytes: usize) -> Self {
         JsonSplitter { reader, wrapper_keys, max_value_bytes, buffer: Vec::new(), offset: 0, line: 1, state: State::TopLevel }
     }

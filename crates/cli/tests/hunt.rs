@@ -1,0 +1,242 @@
+//! `tocsin hunt` on the public samples: the attacks the built-in rules must find, checked
+//! against counts made independently in the test, and the benign sets that must stay quiet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::NaiveDateTime;
+use regex::Regex;
+use tocsin_testdata::test_data;
+
+fn tocsin(data_home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tocsin"));
+    command
+        .env_remove("TOCSIN_CONFIG")
+        .env_remove("TOCSIN_STORE")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", data_home)
+        .env("USER", "analyst");
+    command
+}
+
+fn alerts(output: &Output) -> Vec<serde_json::Value> {
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "hunt failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("JSON line")).collect()
+}
+
+fn hunt_json(paths: &[PathBuf], extra: &[&str]) -> Vec<serde_json::Value> {
+    let home = tempfile::tempdir().unwrap();
+    let output = tocsin(home.path()).args(["hunt", "--no-store", "--format", "json"]).args(extra).args(paths).output().unwrap();
+    alerts(&output)
+}
+
+fn titled<'a>(alerts: &'a [serde_json::Value], title: &str) -> Vec<&'a serde_json::Value> {
+    alerts.iter().filter(|a| a["rule"]["title"] == title).collect()
+}
+
+fn entity_values(alerts: &[&serde_json::Value], field: &str) -> BTreeSet<String> {
+    alerts
+        .iter()
+        .flat_map(|a| a["entities"][field].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Source addresses with five or more failed SSH logins within five minutes, counted straight
+/// from the text with a regular expression (independent of tocsin's decoder and engine).
+/// "message repeated N times: [ Failed ... ]" counts N times, as rsyslog means it.
+fn brute_force_sources(log: &Path) -> BTreeSet<String> {
+    let failed = Regex::new(r"^(\w{3} +\d+ \d\d:\d\d:\d\d) \S+ sshd\[\d+\]: (?:message repeated (\d+) times: \[ )?Failed \S+ for (?:invalid user )?.*? from (\S+) port \d+").unwrap();
+    let mut times: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
+    for line in std::fs::read_to_string(log).unwrap().lines() {
+        let Some(found) = failed.captures(line) else { continue };
+        let stamp = format!("2000 {}", found[1].split_whitespace().collect::<Vec<_>>().join(" "));
+        let time = NaiveDateTime::parse_from_str(&stamp, "%Y %b %d %H:%M:%S").unwrap();
+        let repeats: usize = found.get(2).map_or(1, |n| n.as_str().parse().unwrap());
+        times.entry(found[3].to_string()).or_default().extend(std::iter::repeat_n(time, repeats));
+    }
+
+    let mut sources = BTreeSet::new();
+    for (source, mut list) in times {
+        list.sort();
+        let burst = list.windows(5).any(|w| w[4] - w[0] <= chrono::Duration::minutes(5));
+        if burst {
+            sources.insert(source);
+        }
+    }
+    sources
+}
+
+#[test]
+fn ssh_brute_force_elastic_auth_log() {
+    let Some(dir) = test_data("elastic-examples-auth-log") else { return };
+    let log = dir.join("auth.log");
+    let expected = brute_force_sources(&log);
+    assert!(expected.len() >= 10, "the sample holds many attackers: {expected:?}");
+
+    let alerts = hunt_json(std::slice::from_ref(&log), &["--year", "2017"]);
+    let found = entity_values(&titled(&alerts, "SSH Brute Force"), "source.ip");
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn ssh_brute_force_loghub_openssh() {
+    let Some(dir) = test_data("loghub/OpenSSH") else { return };
+    let log = dir.join("OpenSSH_2k.log");
+    let expected = brute_force_sources(&log);
+    assert!(expected.contains("183.62.140.253"), "{expected:?}");
+
+    let alerts = hunt_json(std::slice::from_ref(&log), &[]);
+    let found = entity_values(&titled(&alerts, "SSH Brute Force"), "source.ip");
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn windows_openssh_brute_force() {
+    let Some(dir) = test_data("evtx-to-mitre-attack/TA0006-Credential Access/T1110.xxx-Brut force") else { return };
+    let file = dir.join("ID4-OpenSSH brutforce with non existing users (sshd logs).evtx");
+
+    let alerts = hunt_json(&[file], &[]);
+    let brute = titled(&alerts, "SSH Brute Force");
+    assert_eq!(brute.len(), 1, "{alerts:#?}");
+    assert_eq!(entity_values(&brute, "source.ip"), BTreeSet::from(["10.23.23.9".to_string()]));
+    assert_eq!(entity_values(&brute, "user.name"), BTreeSet::from(["hacker".to_string()]));
+    assert_eq!(titled(&alerts, "SSH Client Exceeded Maximum Authentication Attempts").len(), 1);
+}
+
+/// The sbousseaden files whose Sysmon events show winpwnage run by `C:\Python27\python.exe`.
+fn winpwnage_files(dir: &Path) -> Vec<PathBuf> {
+    let index = std::fs::read_to_string(dir.join("INDEX.csv")).unwrap();
+    index
+        .lines()
+        .filter(|line| line.ends_with(",yes"))
+        .map(|line| dir.join(line.split(',').next().unwrap().trim_matches('"')))
+        .collect()
+}
+
+#[test]
+fn unfamiliar_python_then_learned() {
+    let Some(sbousseaden) = test_data("sbousseaden-evtx-attack-samples") else { return };
+    let Some(otrf) = test_data("otrf-security-datasets/datasets/atomic/windows/execution/host/psh_python_webserver.zip") else { return };
+    let mut inputs = winpwnage_files(&sbousseaden);
+    assert_eq!(inputs.len(), 11);
+    inputs.push(otrf);
+
+    let home = tempfile::tempdir().unwrap();
+    let hunt = |home: &Path| {
+        let output = tocsin(home).args(["hunt", "--format", "json"]).args(&inputs).output().unwrap();
+        let alerts = alerts(&output);
+        alerts.into_iter().filter(|a| a["rule"]["title"] == "Unfamiliar Python Script").collect::<Vec<_>>()
+    };
+
+    let before = hunt(home.path());
+    let hosts: BTreeSet<String> = before.iter().flat_map(|a| entity_values(&[a], "host.name")).collect();
+    assert_eq!(hosts, BTreeSet::from(["IEWIN7".to_string(), "WORKSTATION5".to_string()]));
+    let executables: BTreeSet<String> = before.iter().flat_map(|a| entity_values(&[a], "process.executable")).collect();
+    assert!(executables.contains("C:\\Python27\\python.exe"), "{executables:?}");
+    assert!(before.iter().all(|a| a["rule"]["level"] == "low"), "no baseline on these hosts: every script starts at low");
+
+    let learn = tocsin(home.path()).args(["baseline", "learn"]).args(&inputs).output().unwrap();
+    assert_eq!(learn.status.code(), Some(0), "{}", String::from_utf8_lossy(&learn.stderr));
+    let list = tocsin(home.path()).args(["baseline", "list", "--host", "iewin7"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("script:winpwnage.py"), "{}", String::from_utf8_lossy(&list.stdout));
+
+    let after = hunt(home.path());
+    assert!(after.is_empty(), "learned scripts still alert: {after:#?}");
+}
+
+#[test]
+fn benign_application_log_is_quiet() {
+    let Some(dir) = test_data("deepbluecli/evtx") else { return };
+    let alerts = hunt_json(&[dir.join("many-events-application.evtx")], &[]);
+    assert!(alerts.is_empty(), "alerts on a benign Application log: {alerts:#?}");
+}
+
+#[test]
+fn benign_audit_logs_are_quiet() {
+    let Some(dir) = test_data("go-libaudit-testdata/auparse/testdata") else { return };
+    let alerts = hunt_json(&[dir], &[]);
+    assert!(alerts.is_empty(), "alerts on benign audit logs: {alerts:#?}");
+}
+
+#[test]
+fn second_hunt_records_nothing_new() {
+    let Some(dir) = test_data("loghub/OpenSSH") else { return };
+    let log = dir.join("OpenSSH_2k.log");
+    let home = tempfile::tempdir().unwrap();
+
+    let first = tocsin(home.path()).args(["hunt", "--format", "json"]).arg(&log).output().unwrap();
+    let first_alerts = alerts(&first);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    let recorded = Regex::new(r"store: (\d+) new alerts recorded, (\d+) already known").unwrap();
+    let counts = recorded.captures(&stderr).unwrap_or_else(|| panic!("no store line: {stderr}"));
+    assert_eq!(counts[1].parse::<usize>().unwrap(), first_alerts.len());
+    assert_eq!(&counts[2], "0");
+
+    let second = tocsin(home.path()).args(["hunt", "--format", "json"]).arg(&log).output().unwrap();
+    let second_alerts = alerts(&second);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let counts = recorded.captures(&stderr).unwrap_or_else(|| panic!("no store line: {stderr}"));
+    assert_eq!(&counts[1], "0");
+    assert_eq!(counts[2].parse::<usize>().unwrap(), second_alerts.len());
+    assert!(stderr.contains("incidents opened: none"), "{stderr}");
+
+    let ids = |alerts: &[serde_json::Value]| alerts.iter().map(|a| a["id"].as_str().unwrap().to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(ids(&first_alerts), ids(&second_alerts), "alert ids are stable across runs");
+}
+
+#[test]
+fn fail_on_sets_exit_status() {
+    let Some(dir) = test_data("loghub/OpenSSH") else { return };
+    let home = tempfile::tempdir().unwrap();
+    let log = dir.join("OpenSSH_2k.log");
+
+    let medium = tocsin(home.path()).args(["hunt", "--no-store", "--format", "json", "--fail-on", "medium"]).arg(&log).output().unwrap();
+    assert_eq!(medium.status.code(), Some(1));
+    let critical = tocsin(home.path()).args(["hunt", "--no-store", "--format", "json", "--fail-on", "critical"]).arg(&log).output().unwrap();
+    assert_eq!(critical.status.code(), Some(0));
+}
+
+#[test]
+fn suppression_marks_alerts() {
+    let Some(dir) = test_data("loghub/OpenSSH") else { return };
+    let home = tempfile::tempdir().unwrap();
+    let suppressions = home.path().join("suppress.yml");
+    std::fs::write(
+        &suppressions,
+        "suppressions:\n  - rule: \"*\"\n    entity: source.ip=183.62.140.0/24\n    expires: 2999-12-31\n    reason: test scanner\n",
+    )
+    .unwrap();
+
+    let alerts = hunt_json(&[dir.join("OpenSSH_2k.log")], &["--suppress", suppressions.to_str().unwrap()]);
+    let suppressed: Vec<_> = alerts.iter().filter(|a| a["suppressed_by"].is_string()).collect();
+    assert!(!suppressed.is_empty());
+    for alert in &suppressed {
+        assert!(entity_values(&[alert], "source.ip").iter().any(|ip| ip.starts_with("183.62.140.")));
+        assert!(alert["suppressed_by"].as_str().unwrap().contains("test scanner"));
+    }
+}
+
+#[test]
+fn attack_layer_lists_techniques() {
+    let Some(dir) = test_data("loghub/OpenSSH") else { return };
+    let home = tempfile::tempdir().unwrap();
+    let layer = home.path().join("layer.json");
+    let output = tocsin(home.path())
+        .args(["hunt", "--no-store", "--format", "json", "--attack-layer"])
+        .arg(&layer)
+        .arg(dir.join("OpenSSH_2k.log"))
+        .output()
+        .unwrap();
+    alerts(&output);
+
+    let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&layer).unwrap()).unwrap();
+    let techniques: BTreeSet<&str> = layer["techniques"].as_array().unwrap().iter().filter_map(|t| t["techniqueID"].as_str()).collect();
+    assert!(techniques.contains("T1110.001"), "{techniques:?}");
+    assert_eq!(layer["domain"], "enterprise-attack");
+}
