@@ -240,3 +240,55 @@ fn attack_layer_lists_techniques() {
     assert!(techniques.contains("T1110.001"), "{techniques:?}");
     assert_eq!(layer["domain"], "enterprise-attack");
 }
+
+/// The incidents a hunt over the SSH, Python and CloudTrail samples opens, and the severity
+/// the default policy gives them when the SSH host is the PCI server of the inventory.
+#[test]
+fn hunt_opens_incidents_with_asset_severity() {
+    let Some(auth) = test_data("elastic-examples-auth-log/auth.log") else { return };
+    let Some(sbousseaden) = test_data("sbousseaden-evtx-attack-samples") else { return };
+    let Some(stratus) = test_data("stratus-red-team-detonation-logs") else { return };
+    let home = tempfile::tempdir().unwrap();
+    let inventory = home.path().join("inventory.yml");
+    std::fs::write(
+        &inventory,
+        "assets:\n  - name: payments\n    hostnames: [ip-10-77-20-248]\n    role: pci-server\n    data_classes: [pci, pii]\n    criticality: critical\n",
+    )
+    .unwrap();
+
+    let mut inputs = vec![auth, stratus];
+    inputs.extend(winpwnage_files(&sbousseaden));
+    let output = tocsin(home.path()).args(["hunt", "--format", "json", "--year", "2017", "--inventory"]).arg(&inventory).args(&inputs).output().unwrap();
+    alerts(&output);
+
+    let list = tocsin(home.path()).args(["incident", "list", "--format", "json"]).output().unwrap();
+    assert_eq!(list.status.code(), Some(0), "{}", String::from_utf8_lossy(&list.stderr));
+    let incidents: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&list.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(!incidents.is_empty());
+
+    // Each incident with the titles and entities of its alerts, read back with `incident show`.
+    let show = |id: &serde_json::Value| -> serde_json::Value {
+        let output = tocsin(home.path()).args(["incident", "show", "--format", "json", &id.to_string()]).output().unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let shown: Vec<serde_json::Value> = incidents.iter().map(|i| show(&i["id"])).collect();
+    let has_alert = |incident: &serde_json::Value, needle: &str| {
+        incident["alerts"].as_array().unwrap().iter().any(|a| a["alert"].to_string().contains(needle))
+    };
+
+    let pci: Vec<_> = shown.iter().filter(|i| has_alert(i, "ip-10-77-20-248")).collect();
+    let python: Vec<_> = shown.iter().filter(|i| has_alert(i, "Unfamiliar Python Script")).collect();
+    let cloud: Vec<_> = shown.iter().filter(|i| has_alert(i, "christophe")).collect();
+    assert!(!pci.is_empty(), "no incident on the PCI server: {incidents:#?}");
+    assert!(!python.is_empty(), "no unfamiliar-Python incident: {incidents:#?}");
+    assert!(!cloud.is_empty(), "no CloudTrail incident: {incidents:#?}");
+
+    for incident in &pci {
+        let severity = incident["incident"]["severity"].as_str().unwrap_or_default();
+        assert!(matches!(severity, "high" | "critical"), "an attack on the PCI server ranks high or critical: {:#}", incident["incident"]);
+    }
+    for incident in &python {
+        assert_ne!(incident["incident"]["severity"], "critical", "the Python hosts are not in the inventory: {:#}", incident["incident"]);
+    }
+}
