@@ -119,6 +119,11 @@ pub struct HuntArgs {
     #[arg(long)]
     pub no_builtin: bool,
 
+    /// YAML file mapping Sigma placeholder names to values, for rules that use `|expand`
+    /// (the built-in rules read `org_egress_addresses`: the organisation's egress networks).
+    #[arg(long, value_name = "FILE", env = "TOCSIN_PLACEHOLDERS")]
+    pub placeholders: Option<PathBuf>,
+
     /// Show only alerts at or above this level (informational, low, medium, high, critical).
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<tocsin_detect::Level>,
@@ -158,7 +163,7 @@ pub struct HuntArgs {
 }
 
 impl HuntArgs {
-    /// The output format: the flag, else a table for a terminal and JSON lines for a pipe.
+    /// Returns the output format: the flag, else a table for a terminal and JSON lines for a pipe.
     pub fn format(&self) -> AlertFormat {
         use std::io::IsTerminal;
         self.format.unwrap_or(if std::io::stdout().is_terminal() { AlertFormat::Table } else { AlertFormat::Json })

@@ -49,8 +49,8 @@ impl Config {
     }
 }
 
-/// `$XDG_CONFIG_HOME/tocsin/config.toml`, falling back to `~/.config` as the XDG base
-/// directory specification says.
+/// Returns `$XDG_CONFIG_HOME/tocsin/config.toml`, with `~/.config` as the fallback that the
+/// XDG base directory specification gives.
 fn default_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())

@@ -53,7 +53,7 @@ impl FromStr for Level {
     }
 }
 
-/// What an alert needs to know about the rule that raised it.
+/// Rule metadata an alert carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleInfo {
     pub id: String,
@@ -75,7 +75,7 @@ impl RuleInfo {
     }
 }
 
-/// Where one matching event came from, in a form that outlives the event.
+/// Location of one matching event, in a form that outlives the event.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EvidenceRef {
     pub path: String,
@@ -125,8 +125,8 @@ impl fmt::Display for EvidenceRef {
 }
 
 /// Evidence references kept per alert. Identical alerts collapse into one, so a brute force
-/// can gather thousands of events; the first ones in sorted order are kept (deterministic
-/// whatever the thread scheduling) and `event_count` still counts them all.
+/// can gather thousands of events. The first ones in sorted order are kept, which is
+/// deterministic whatever the thread scheduling, and `event_count` still counts them all.
 pub const MAX_EVIDENCE_PER_ALERT: usize = 1000;
 
 /// Events kept in memory per alert, for the same reason.
@@ -204,8 +204,8 @@ impl Alert {
 }
 
 /// Returns the first 32 hex digits of SHA-256 over the rule id and the sorted, deduplicated
-/// evidence texts, each followed by a NUL byte: the same id the store computes for the alert,
-/// so that a second run over the same logs finds the alerts it already recorded.
+/// evidence texts, each followed by a NUL byte. The store computes the same id, so a second
+/// run over the same logs finds the alerts it already recorded.
 pub fn alert_id(rule_id: &str, evidence: &[EvidenceRef]) -> String {
     let mut texts: Vec<String> = evidence.iter().map(ToString::to_string).collect();
     texts.sort_unstable();

@@ -1,6 +1,6 @@
 //! The detection runtime for a batch of logs (`tocsin hunt`).
 //!
-//! A [`Detector`] holds the compiled rules. Each worker thread owns a [`Worker`] that receives
+//! A [`Detector`] contains the compiled rules. Each worker thread owns a [`Worker`] that receives
 //! decoded events, matches them, and keeps its alerts and the matches that feed correlation
 //! rules. [`Detector::finish`] merges the workers, runs the correlations over all matches
 //! sorted by time (so the result does not depend on file order or thread scheduling), applies
@@ -12,26 +12,31 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tocsin_event::{Event, Precision, Timestamp};
-use tocsin_sigma::{correlate_batch, CorrelationAlert, CorrelationStats, LoadReport, RuleIdx, RuleSet, RuleSetBuilder, Scratch};
+use tocsin_sigma::{correlate_batch, CorrelationAlert, CorrelationStats, LoadReport, Placeholders, RuleIdx, RuleSet, RuleSetBuilder, Scratch};
 
 use crate::python::{self, Baseline, PythonDetector};
 use crate::{Alert, AlertSet, Level, RuleInfo, Suppressions};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// Where the rules of a run come from.
+/// Sources of the rules of a run.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSources {
     /// Load the rule pack built into the binary.
     pub builtin: bool,
     /// Rule files or folders of rules, loaded after the built-in pack.
     pub paths: Vec<PathBuf>,
+    /// YAML file mapping each Sigma placeholder name (`%org_egress_addresses%`) to its values.
+    /// Rules whose placeholders have no values load but stay inactive.
+    pub placeholders: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error("cannot read rules: {0}")]
     Rules(#[from] tocsin_sigma::Error),
+    #[error("cannot read the placeholder file {path}: {source}")]
+    Placeholders { path: PathBuf, source: std::io::Error },
 }
 
 /// Compiled rules plus what alerts need to know about each.
@@ -49,6 +54,10 @@ impl Detector {
     /// left out; the others still run.
     pub fn load(sources: &RuleSources) -> Result<(Detector, LoadReport), DetectError> {
         let mut builder = RuleSetBuilder::new();
+        if let Some(path) = &sources.placeholders {
+            let text = std::fs::read_to_string(path).map_err(|source| DetectError::Placeholders { path: path.clone(), source })?;
+            builder.placeholders(Placeholders::from_yaml(&text, &path.display().to_string())?);
+        }
         if sources.builtin {
             for (path, text) in BUILTIN_RULES {
                 builder.add_str(text, Some(&PathBuf::from(format!("builtin:{path}"))));
@@ -245,7 +254,7 @@ impl Worker<'_> {
     }
 }
 
-/// What a hunt found.
+/// Result of a hunt.
 pub struct HuntOutcome {
     /// Alerts, highest level first; suppressed ones carry `suppressed_by`.
     pub alerts: Vec<Alert>,

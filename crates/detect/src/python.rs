@@ -30,7 +30,7 @@ pub struct PythonRun {
     pub host: String,
     /// Interpreter file name, lower-cased (`python.exe`, `python3.11`).
     pub interpreter: String,
-    /// What was run: `script:<path>`, `module:<name>`, `code:<sha256 prefix>` or `interactive`.
+    /// Term of the run: `script:<path>`, `module:<name>`, `code:<sha256 prefix>` or `interactive`.
     pub term: String,
     pub command_line: String,
     pub parent: Option<String>,
@@ -286,7 +286,7 @@ fn raise(level: Level, steps: usize) -> Level {
     order[(start + steps).min(order.len() - 1)]
 }
 
-/// The rule the unfamiliar-Python alerts carry.
+/// Returns the rule of the unfamiliar-Python alerts, at `level`.
 pub fn rule_info(level: Level) -> RuleInfo {
     RuleInfo {
         id: RULE_ID.to_string(),
@@ -396,7 +396,8 @@ mod tests {
     fn module_and_code_terms() {
         assert_eq!(term_of(&split_command_line("python3 -m http.server 8000")), "module:http.server");
         let code = term_of(&split_command_line(r#"python3 -c "import os; print(1)""#));
-        assert!(code.starts_with("code:") && code.len() == 21, "{code}");
+        assert!(code.starts_with("code:"), "{code}");
+        assert_eq!(code.len(), "code:".len() + 16, "{code}");
         assert_eq!(term_of(&split_command_line("python3")), "interactive");
         assert_eq!(term_of(&split_command_line("python3 -W ignore /opt/app/run.py")), "script:/opt/app/run.py");
     }

@@ -7,7 +7,7 @@ use tocsin_event::{Event, SourceRef};
 
 use crate::{Format, Options};
 
-/// Where in its input a record sits, for error messages and evidence.
+/// Position of a record in its input, for error messages and evidence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
@@ -52,7 +52,7 @@ impl fmt::Display for RecordError {
     }
 }
 
-/// Where decoders send their events and errors.
+/// Destination of decoded events and errors.
 pub trait Output {
     fn event(&mut self, event: Event);
     fn error(&mut self, error: RecordError);
@@ -90,7 +90,7 @@ pub struct FileStats {
     pub skipped: BTreeMap<&'static str, u64>,
 }
 
-/// What a decoder gets: the options, the source it reads, and where its output goes.
+/// Decoder context: the options, the source it reads, and the output.
 ///
 /// Decoders call [`Context::record`] for each record read, [`Context::emit`] for each event
 /// and [`Context::error`] for each record they cannot decode, then carry on with the next.

@@ -23,7 +23,7 @@ use crate::exit::Status;
 use crate::output::{self, sanitize};
 
 /// Events per message on the channel: large enough to amortise the channel, small enough
-/// that a slow writer holds little memory.
+/// that a slow writer keeps little memory.
 const BATCH: usize = 512;
 
 /// Decode errors printed per file before the rest are only counted.

@@ -35,7 +35,7 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
     let files = input_files(&args.paths)?;
     let min_level = args.min_level.unwrap_or(Level::Informational);
 
-    let sources = RuleSources { builtin: !args.no_builtin, paths: args.rules.clone() };
+    let sources = RuleSources { builtin: !args.no_builtin, paths: args.rules.clone(), placeholders: args.placeholders.clone() };
     let (detector, report) = Detector::load(&sources).context("cannot load the rules")?;
     report_rejected_rules(&report, cli.quiet);
     if detector.rule_count() == 0 {
@@ -314,7 +314,7 @@ struct StoreSession {
     inventory: tocsin_incident::inventory::Inventory,
 }
 
-/// Who `hunt` records changes as in the audit log.
+/// Actor name of the changes `hunt` records in the audit log.
 const HUNT_ACTOR: &str = "hunt";
 
 impl StoreSession {
