@@ -572,9 +572,9 @@ fn cloudwatch_base64_and_gzip_payloads() {
     assert_eq!(out.events[0].get_str("action"), Some("REJECT"));
 }
 
-/// Flow logs in a custom format reach CloudWatch Logs without a header; the configured format
-/// decodes them, and other messages in the same envelope keep their own decoder. Made by hand
-/// from the documented envelope shape.
+/// Flow logs in a custom format reach CloudWatch Logs without a header, so the configured
+/// format decodes them. Other messages in the same envelope keep their own decoder. The input
+/// is made by hand from the documented envelope shape.
 #[test]
 fn cloudwatch_custom_flow_format() {
     let envelope = serde_json::json!({

@@ -1,11 +1,11 @@
 //! Evaluation rate of the SigmaHQ `rules/windows` rules (and of all rule folders) over the
 //! events of the SigmaHQ regression samples, on one thread.
 //!
-//! Needs `TOCSIN_TEST_DATA` (the shared data folder). Two event sets: the SigmaHQ regression
-//! samples (read from their JSON renderings until the EVTX decoder of tocsin-ingest can read
-//! the `.evtx` files), where nearly every event is an attack sample that some rule matches,
-//! and the Windows logs of the OTRF Security Datasets (nxlog JSON lines), a mix of ordinary
-//! and attack events from lab hosts.
+//! Needs `TOCSIN_TEST_DATA` (the shared data folder). There are two event sets. The SigmaHQ
+//! regression samples are read from their JSON renderings until the EVTX decoder of
+//! tocsin-ingest can read the `.evtx` files, and nearly every one is an attack sample that
+//! some rule matches. The Windows logs of the OTRF Security Datasets (nxlog JSON lines) mix
+//! ordinary and attack events from lab hosts.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -127,8 +127,8 @@ pub enum RefMode {
 #[derive(Clone, Debug)]
 pub enum ValueTest {
     Str(StrTest),
-    /// A regular expression; `literals` are folded strings of which every match contains at
-    /// least one, for the rule index, or `None` when no such set was found.
+    /// A regular expression. For the rule index, `literals` are folded strings of which every
+    /// match contains at least one, or `None` when no such set was found.
     Regex { regex: LazyRegex, literals: Option<Box<[String]>> },
     Cidr { network: IpAddr, prefix: u8 },
     Num(NumOp, f64),
@@ -151,7 +151,8 @@ pub struct FieldTest {
     /// or ANDed when `all` is set.
     pub values: Vec<Vec<ValueTest>>,
     pub all: bool,
-    /// `neq`: the test succeeds when the value comparison fails.
+    /// `neq`: the test succeeds when the value comparison fails, so a missing field counts as
+    /// different.
     pub negate: bool,
     /// Whether any value compares folded text; computed once by [`FieldTest::new`].
     pub needs_folded: bool,
@@ -243,9 +244,8 @@ pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, 
     let negate = has(Modifier::Neq);
     let cased = has(Modifier::Cased);
 
-    if all && item.values.len() == 1 {
-        // The specification forbids `all` on one value; treating it as plain is harmless.
-    }
+    // The specification forbids `all` on a single value. Such a value is accepted and matched
+    // as a plain value, which gives the same result.
     if has(Modifier::Exists) {
         let [RawValue::Bool(b)] = item.values.as_slice() else {
             return Err(RuleError::new(ErrorKind::Invalid { key: field_label, reason: "`exists` takes `true` or `false`".into() }));
@@ -399,9 +399,9 @@ fn compile_regex(text: &str, mods: &[Modifier]) -> Result<ValueTest, RuleError> 
     Ok(ValueTest::Regex { regex, literals })
 }
 
-/// Extracts literals of which every match of `pattern` contains one (its possible prefixes,
-/// or else its possible suffixes), folded and deduplicated; `None` when there is no finite,
-/// non-empty set of at most 64.
+/// Extracts literals of which every match of `pattern` contains one: its possible prefixes,
+/// or else its possible suffixes, folded and deduplicated. Returns `None` when there is no
+/// finite, non-empty set of at most 64.
 fn regex_literals(pattern: &str, mods: &[Modifier]) -> Option<Box<[String]>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()

@@ -10,7 +10,7 @@
 //! when a window closes, because a low count is only known once the timespan has passed.
 //!
 //! Two modes: [`correlate_batch`] sorts each key's observations by time before correlating,
-//! so results do not depend on input order; [`CorrelationEngine`] streams, holds observations
+//! so results do not depend on input order; [`CorrelationEngine`] streams, keeps observations
 //! for an allowed lateness (5 minutes by default) to reorder them, and counts the ones that
 //! arrive later than that.
 
@@ -287,6 +287,8 @@ fn window_value(def: &CorrelationDef, series: &Series) -> (f64, bool) {
             let value = match def.kind {
                 CorrelationType::ValueSum => numbers.iter().sum(),
                 CorrelationType::ValueAvg => numbers.iter().sum::<f64>() / numbers.len() as f64,
+                // NOTE: Sigma v2.1.0 names value_percentile without defining it. This computes
+                // the `percentile` (default 50) of the field's values in the window.
                 _ => percentile(&mut numbers, def.percentile),
             };
             (value, def.threshold.accepts(value))
@@ -395,7 +397,7 @@ pub fn correlate_batch(set: &RuleSet, matches: &[(RuleIdx, &Event)]) -> (Vec<Cor
         }
         close_expired(def, index, &group, &mut series, None, &mut out);
     }
-    out.sort_by(|a, b| (a.last_ms, a.correlation).cmp(&(b.last_ms, b.correlation)));
+    out.sort_by_key(|a| (a.last_ms, a.correlation));
     (out, stats)
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// What is wrong with a rule, a pipeline or a placeholder file.
+/// The kind of problem in a rule, a pipeline or a placeholder file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ErrorKind {
     #[error("invalid YAML: {0}")]
@@ -33,11 +33,18 @@ pub struct RuleError {
     /// 1-based line of the offending key, or of the document start when the key is unknown.
     pub line: Option<usize>,
     pub kind: ErrorKind,
+    /// The `id` and `title` of the rule, when the document got far enough to show them.
+    pub rule_id: Option<String>,
+    pub rule_title: Option<String>,
 }
 
 impl RuleError {
     pub fn new(kind: ErrorKind) -> Self {
-        RuleError { file: None, line: None, kind }
+        RuleError { file: None, line: None, kind, rule_id: None, rule_title: None }
+    }
+
+    pub fn located(file: Option<std::path::PathBuf>, line: Option<usize>, kind: ErrorKind) -> Self {
+        RuleError { file, line, ..RuleError::new(kind) }
     }
 
     pub fn at(mut self, line: Option<usize>) -> Self {

@@ -2,8 +2,9 @@
 //!
 //! Field values are read straight from the event. Each field a rule names is rendered as
 //! text and case-folded at most once per event, into buffers of a [`Scratch`] that the caller
-//! reuses, so the common path allocates nothing per event. Lists take a slower path that
-//! allocates, because each element is compared on its own.
+//! reuses. Once the buffers have grown, the common path does not allocate, which
+//! `tests/no_allocation.rs` checks. Lists take a slower path that allocates, because each
+//! element is compared on its own.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -398,6 +399,7 @@ impl EvalCtx<'_> {
         let mut strings: [&str; 64] = [""; 64];
         let mut count = 0;
         non_ascii.clear();
+
         for field in self.event.fields() {
             if count == ranges.len() {
                 return None;
@@ -427,6 +429,7 @@ impl EvalCtx<'_> {
                 _ => return None,
             }
         }
+
         let text_at = |i: usize| -> &str {
             let (is_digits, start, end) = ranges[i];
             if is_digits { std::str::from_utf8(&digits[start..end]).unwrap_or("") } else { strings[i] }
@@ -440,6 +443,7 @@ impl EvalCtx<'_> {
             }
             Some(!non_ascii.is_empty() && automaton.is_match(non_ascii))
         };
+
         for group in &test.values {
             let mut group_matches = false;
             for value in group {

@@ -122,8 +122,8 @@ pub enum Piece {
 pub struct Pattern(pub Vec<Piece>);
 
 impl Pattern {
-    /// Parses rule text with Sigma's escaping rules: `\*`, `\?` and `\\` stand for the
-    /// character after the backslash; any other backslash, including a trailing one, is a
+    /// Parses rule text with Sigma's escaping rules. `\*`, `\?` and `\\` stand for the
+    /// character after the backslash, and any other backslash, including a trailing one, is a
     /// literal backslash. So `\\*` is a backslash and a wildcard, and `\\\\` is two backslashes.
     pub fn parse(text: &str) -> Pattern {
         let mut pattern = Pattern::default();

@@ -1,7 +1,7 @@
 //! Reading Sigma YAML into rule documents.
 //!
 //! A file contains one or more YAML documents. Each document is a detection rule, a correlation
-//! rule or a filter rule, told apart by its top-level `correlation` or `filter` key. Files in
+//! rule or a filter rule, distinguished by its top-level `correlation` or `filter` key. Files in
 //! the older collection format (`action: global`, `reset`, `repeat`) are merged into plain
 //! documents here, so later stages never see `action`.
 
@@ -282,7 +282,12 @@ pub fn parse_rules(text: &str, file: Option<&Path>) -> Vec<Result<RuleDoc, RuleE
         if let Some(line) = locator.line_of("title") {
             meta_line = meta_line.min(line);
         }
-        let result = parse_document(&map, &locator, file, meta_line).map_err(|e| with_file(e.at(Some(start_line))));
+        let result = parse_document(&map, &locator, file, meta_line).map_err(|e| {
+            let mut error = with_file(e.at(Some(start_line)));
+            error.rule_id = map.get("id").and_then(scalar_text);
+            error.rule_title = map.get("title").and_then(scalar_text);
+            error
+        });
         out.push(result);
     }
     out

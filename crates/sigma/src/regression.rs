@@ -10,9 +10,15 @@ use tocsin_event::{Event, Evidence, Schema, SourceRef, Str, Timestamp, Value};
 use crate::error::Error;
 use crate::ruleset::{LoadReport, Placeholders, RuleSet, RuleSetBuilder, RuleStatus};
 
-/// Loads the rules under `paths` and writes one line per rule that is not accepted, then a
-/// summary line. Returns the compiled set and the report.
-pub fn check_rules(paths: &[PathBuf], placeholders: Option<Placeholders>, out: &mut dyn Write) -> Result<(RuleSet, LoadReport), Error> {
+/// Loads the rules under `paths` and writes one line per rule that is not accepted (and per
+/// accepted rule when `show_accepted` is set), then a summary line. Returns the compiled set
+/// and the report.
+pub fn check_rules(
+    paths: &[PathBuf],
+    placeholders: Option<Placeholders>,
+    show_accepted: bool,
+    out: &mut dyn Write,
+) -> Result<(RuleSet, LoadReport), Error> {
     let mut builder = RuleSetBuilder::new();
     if let Some(placeholders) = placeholders {
         builder.placeholders(placeholders);
@@ -30,6 +36,7 @@ pub fn check_rules(paths: &[PathBuf], placeholders: Option<Placeholders>, out: &
         };
         let title = rule.title.as_deref().unwrap_or("");
         match &rule.status {
+            RuleStatus::Accepted if show_accepted => writeln!(out, "accepted {place}: {title}").map_err(io)?,
             RuleStatus::Accepted => {}
             RuleStatus::Rejected(error) => writeln!(out, "rejected {place}: {title}: {}", error.kind).map_err(io)?,
             RuleStatus::Inactive(error) => writeln!(out, "inactive {place}: {title}: {}", error.kind).map_err(io)?,

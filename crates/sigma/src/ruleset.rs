@@ -186,8 +186,8 @@ impl RuleSetBuilder {
                 Err(error) => self.report.rules.push(RuleReport {
                     file: error.file.clone(),
                     line: error.line,
-                    id: None,
-                    title: None,
+                    id: error.rule_id.clone(),
+                    title: error.rule_title.clone(),
                     kind: None,
                     status: RuleStatus::Rejected(error),
                 }),
@@ -268,6 +268,8 @@ impl RuleSetBuilder {
             rules.iter().position(|r| r.info.id.as_deref() == Some(reference) || r.info.name.as_deref() == Some(reference))
         };
 
+        // NOTE: a filter applies to the rules it lists; its own logsource is not compared with
+        // theirs.
         for (targets, root, slot, meta) in filters {
             let mut applied = 0;
             for target in &targets {
@@ -278,7 +280,7 @@ impl RuleSetBuilder {
                 }
             }
             if applied == 0 {
-                let error = RuleError { file: meta.file.clone(), line: Some(meta.line), kind: ErrorKind::UnknownRule(targets.join(", ")) };
+                let error = RuleError::located(meta.file.clone(), Some(meta.line), ErrorKind::UnknownRule(targets.join(", ")));
                 self.report.rules[slot].status = RuleStatus::Inactive(error);
             }
         }
@@ -292,7 +294,7 @@ impl RuleSetBuilder {
             // NOTE: correlations that reference other correlations are rejected for now.
             if let Some(chained) = correlation.rules.iter().find(|r| correlation_names.contains(r)) {
                 let kind = ErrorKind::Unsupported(format!("correlation of the correlation rule `{chained}`; only detection rules can be correlated"));
-                self.report.rules[slot].status = RuleStatus::Rejected(RuleError { file: meta.file.clone(), line: Some(meta.line), kind });
+                self.report.rules[slot].status = RuleStatus::Rejected(RuleError::located(meta.file.clone(), Some(meta.line), kind));
                 continue;
             }
             match resolve_correlation(&meta, &correlation, &rules, &mut fields, &find_rule) {
@@ -339,7 +341,7 @@ fn resolve_correlation(
         match find_rule(rules, reference) {
             Some(i) => indexes.push(i as RuleIdx),
             None => {
-                return Err(RuleError { file: meta.file.clone(), line: Some(meta.line), kind: ErrorKind::UnknownRule(reference.clone()) });
+                return Err(RuleError::located(meta.file.clone(), Some(meta.line), ErrorKind::UnknownRule(reference.clone())));
             }
         }
     }
@@ -368,11 +370,7 @@ fn resolve_correlation(
         .map(|(&i, reference)| rules[i as usize].info.name.clone().unwrap_or_else(|| reference.clone()))
         .collect();
     let expression = match &correlation.expression {
-        Some(text) => Some(crate::condition::parse_condition(text, &names).map_err(|kind| RuleError {
-            file: meta.file.clone(),
-            line: Some(meta.line),
-            kind,
-        })?),
+        Some(text) => Some(crate::condition::parse_condition(text, &names).map_err(|kind| RuleError::located(meta.file.clone(), Some(meta.line), kind))?),
         None => None,
     };
     Ok(CorrelationDef {
@@ -475,8 +473,18 @@ impl RuleSet {
             let key = (symbol(&ls.product), symbol(&ls.category), symbol(&ls.service));
             grouped.entry(key).or_default().push((i as u32, &rule.root));
         }
+        // Buckets are built on all cores, each numbering its patterns from zero, and then
+        // moved into one numbering.
+        let grouped: Vec<(BucketKey, Vec<(u32, &Node)>)> = grouped.into_iter().collect();
+        let built: Vec<(BucketKey, BucketIndex)> =
+            grouped.into_par_iter().map(|(key, members)| (key, BucketIndex::build(&members))).collect();
         let mut pattern_count = 0;
-        let buckets = grouped.into_iter().map(|(key, members)| (key, BucketIndex::build(&members, &mut pattern_count))).collect();
+        let mut buckets = FastMap::default();
+        for (key, mut bucket) in built {
+            bucket.rebase(pattern_count);
+            pattern_count += bucket.pattern_count();
+            buckets.insert(key, bucket);
+        }
         RuleSet { rules, fields, symbols, buckets, pattern_count, correlations }
     }
 

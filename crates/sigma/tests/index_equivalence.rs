@@ -74,6 +74,23 @@ detection:
   selection:
     EventID|gte: 4000
   condition: selection
+---
+title: keyword list
+id: 10000000-0000-4000-8000-000000000009
+logsource: { product: windows }
+detection:
+  keywords: ['WHOAMI', '–C', '4688', 'useradd']
+  condition: keywords
+---
+title: keyword list spelled out
+id: 10000000-0000-4000-8000-00000000000a
+logsource: { product: windows }
+detection:
+  k1: ['WHOAMI']
+  k2: ['–C']
+  k3: ['4688']
+  k4: ['useradd']
+  condition: 1 of k*
 ";
 
 fn rule_set() -> RuleSet {
@@ -126,6 +143,9 @@ proptest! {
             out.clear();
             set.matches_into(event, &mut scratch, &mut out);
             prop_assert_eq!(&out, &set.matches_unindexed(event));
+            // The keyword list (searched without folding ASCII text) and the same keywords as
+            // separate selections (searched on folded text) must agree.
+            prop_assert_eq!(out.contains(&8), out.contains(&9));
         }
     }
 }

@@ -212,3 +212,24 @@ fn keywords_match_numbers_and_unicode() {
     assert!(!fires(&keywords(42, "'4689', 'nothing', 'absent'"), &event));
     assert!(fires(&keywords(43, "'ECHO', 'nothing', 'absent'"), &event));
 }
+
+#[test]
+fn check_rules_reports_each_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.yml"), proc(50, "    Image|endswith: '\\a.exe'")).unwrap();
+    std::fs::write(dir.path().join("bad.yml"), proc(51, "    Image|nosuch: 'x'")).unwrap();
+    let mut output = Vec::new();
+    let (set, report) = tocsin_sigma::check_rules(&[dir.path().to_path_buf()], None, true, &mut output).unwrap();
+    let text = String::from_utf8(output).unwrap();
+    assert_eq!(set.len(), 1);
+    assert_eq!(report.rejected(), 1);
+    assert!(text.contains("accepted "), "{text}");
+    assert!(text.contains("bad.yml:5: test 20000000-0000-4000-8000-000000000051: unknown value modifier `nosuch`"), "{text}");
+    assert!(text.ends_with("1 accepted, 1 rejected, 0 inactive, 0 skipped\n"), "{text}");
+}
+
+#[test]
+fn rule_set_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<tocsin_sigma::RuleSet>();
+}

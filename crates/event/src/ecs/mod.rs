@@ -175,6 +175,6 @@ mod tests {
         insert_path(&mut doc, "a.b", 1.into());
         insert_path(&mut doc, "a.c", 2.into());
         insert_path(&mut doc, "a.b.d", 3.into());
-        assert_eq!(Json::Object(doc).to_string(), r#"{"a":{"b":1,"b.d":3,"c":2}}"#);
+        assert_eq!(Json::Object(doc), serde_json::json!({"a": {"b": 1, "b.d": 3, "c": 2}}));
     }
 }

@@ -181,7 +181,7 @@ fn decode_document(bytes: &[u8], offset: u64, line: u64, ctx: &mut Context<'_>) 
 }
 
 /// Returns the event text of an `aws cloudtrail lookup-events` result, whose
-/// `CloudTrailEvent` key holds the CloudTrail event as a JSON string.
+/// `CloudTrailEvent` key contains the CloudTrail event as a JSON string.
 fn lookup_event_text(json: &Json) -> Option<&str> {
     json.get("CloudTrailEvent").and_then(Json::as_str)
 }

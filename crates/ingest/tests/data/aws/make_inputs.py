@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the hand-made AWS test inputs in this folder.
 
-Every value is a placeholder (account 111122223333, users alice, bob, carol and dave,
-addresses from 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32); the shapes
+Every value is a placeholder: account 111122223333, users alice, bob, carol and dave, and
+addresses from 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32. The shapes
 follow the AWS documentation of each format. Gzip output uses mtime 0, so a second run writes
 the same bytes. Run from this folder: `python3 make_inputs.py`.
 """
@@ -133,7 +133,7 @@ LINES = [json.dumps(cloudtrail_event("ListBuckets", "2023-07-10T11:46:0%dZ" % i,
 write("cloudtrail/identities.jsonl", "\n".join(LINES) + "\n")
 
 
-# `aws cloudtrail lookup-events` output: each result holds the event as a JSON string.
+# `aws cloudtrail lookup-events` output: each result contains the event as a JSON string.
 LOOKUP = {"Events": [
     {"EventId": "00000000-0000-0000-0000-00000000000%d" % i, "EventName": event["eventName"], "ReadOnly": "true",
      "AccessKeyId": "AKIAEXAMPLEALICE0001", "EventTime": "2023-07-10T11:45:0%d+00:00" % (i + 1),
