@@ -35,6 +35,10 @@ pub enum Command {
     #[command(after_help = EXIT_STATUS_HELP)]
     Hunt(HuntArgs),
 
+    /// Check Sigma rules, or run regression cases against them.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Rules(crate::commands::rules::RulesArgs),
+
     /// The per-host baseline of known Python scripts: learn it from logs, or add, list and
     /// remove terms.
     #[command(after_help = EXIT_STATUS_HELP)]

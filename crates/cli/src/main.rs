@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Events(events) => commands::events::run(&cli, events, &config),
         Command::Hunt(hunt) => commands::hunt::run(&cli, hunt, &config),
         Command::Baseline(baseline) => commands::baseline::run(baseline, &config),
+        Command::Rules(rules) => commands::rules::run(rules),
         Command::Incident(incident) => commands::incident::run(incident, &config),
         Command::AuditLog(audit_log) => commands::audit_log::run(audit_log, &config),
     });

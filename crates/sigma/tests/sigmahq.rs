@@ -36,9 +36,19 @@ fn sigmahq_rules_accepted() {
     assert!(accepted * 1000 >= counted * 995, "{accepted} of {counted} rules accepted, below 99.5%");
 }
 
-/// Runs every regression case against all SigmaHQ rules. The samples are read from each
-/// case's `.json` rendering until the EVTX decoder in tocsin-ingest is ready. Then the loader
-/// switches to the `.evtx` file.
+/// Regression samples that hold more matching records than their info.yml `match_count`
+/// says, with the number of records that do match, counted by hand from the sample:
+/// SigmaHQ's own runner only warns when a rule matches more often than the count.
+const MORE_MATCHES_THAN_COUNTED: &[(&str, usize, &str)] = &[
+    ("0b9ad457-2554-44c1-82c2-d56a99c42377", 3, "three of the five files written are AnyDesk user.conf variants"),
+    ("8fbf3271-1ef6-4e94-8210-03c2317947f6", 3, "three dropped files match the credential-dumping names"),
+    ("c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e", 2, "both AutoShareWks and AutoShareServer are set to 0"),
+];
+
+/// Runs every regression case against all SigmaHQ rules, reading each case's `.evtx` sample
+/// with tocsin's EVTX decoder. A rule must match exactly `match_count` times where info.yml
+/// gives one (see [`MORE_MATCHES_THAN_COUNTED`] for the three samples that contain more), and
+/// at least once where it does not.
 #[test]
 fn sigmahq_regression_cases_pass() {
     let Some(data) = common::test_data("sigmahq_regression_cases_pass") else { return };
@@ -49,16 +59,30 @@ fn sigmahq_regression_cases_pass() {
         builder.add_path(&root.join(folder)).unwrap();
     }
     let (set, _report) = builder.build();
-    let load = |evtx: &std::path::Path| events_from_evtx_json(&evtx.with_extension("json"));
+    let load = |evtx: &std::path::Path| -> Result<Vec<tocsin_event::Event>, String> {
+        let mut out = tocsin_ingest::Collect::default();
+        tocsin_ingest::decode_path(evtx, &tocsin_ingest::Options::default(), &mut out);
+        match out.errors.first() {
+            Some(error) => Err(error.to_string()),
+            None => Ok(out.events),
+        }
+    };
     let mut output = Vec::new();
     let summary = run_regression_cases(&data.join("sigma-regression-data"), &set, &load, &mut output).unwrap();
     let text = String::from_utf8(output).unwrap();
-    for line in text.lines().filter(|l| !l.starts_with("PASS")) {
-        println!("{line}");
-    }
     assert_eq!(summary.cases.len(), 153, "expected 153 regression cases");
     assert_eq!(summary.failed(), 0, "failed cases:\n{text}");
     assert!(text.ends_with(&format!("{} passed, 0 failed\n", summary.passed())));
+
+    for case in &summary.cases {
+        let Some(expected) = case.expected else {
+            assert!(case.matched >= 1, "{}: no match", case.case.display());
+            continue;
+        };
+        let exception = MORE_MATCHES_THAN_COUNTED.iter().find(|(id, _, _)| *id == case.rule_id);
+        let expected = exception.map_or(expected, |(_, count, _)| *count);
+        assert_eq!(case.matched, expected, "{}: rule {}", case.case.display(), case.rule_id);
+    }
 }
 
 /// Checks the index against rule-by-rule evaluation with every SigmaHQ rule on every event of

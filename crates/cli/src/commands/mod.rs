@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod baseline;
 pub mod events;
 pub mod hunt;
+pub mod rules;
 pub mod incident;
 pub mod store_args;
 

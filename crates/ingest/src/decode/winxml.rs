@@ -515,7 +515,7 @@ impl EventXml {
                 let mut field = None;
                 attributes(&mut |attribute, value| {
                     if name == "Data" && attribute == "Name" {
-                        field = Some(Str::from(value));
+                        field = Some(data_field_name(value));
                     } else {
                         self.push_data(join_name(name, attribute), Value::Str(Str::from(value)));
                     }
@@ -793,6 +793,16 @@ pub(crate) fn parse_system_time(text: &str) -> Option<Timestamp> {
         .and_hms_nano_opt(hour, minute, second, nanos)?
         .and_utc();
     Some(Timestamp::new(time, precision))
+}
+
+/// Returns the field name of `<Data Name="...">`. SigmaHQ rules write EventData names that
+/// contain spaces without them (`Source Name` as `SourceName`), so the spaces are dropped.
+fn data_field_name(name: &str) -> Str {
+    if name.contains(' ') {
+        Str::from(name.replace(' ', ""))
+    } else {
+        Str::from(name)
+    }
 }
 
 #[cfg(test)]
