@@ -235,12 +235,9 @@ impl Worker<'_> {
             return;
         }
         *self.matches_per_file.entry(event.evidence.source.path.clone()).or_default() += self.matched.len() as u64;
-        let weight = repeat_count(&event);
         for &rule in &self.matched {
             if self.detector.correlates {
-                for _ in 0..weight {
-                    self.correlation_inputs.push((rule, Arc::clone(&event)));
-                }
+                self.correlation_inputs.push((rule, Arc::clone(&event)));
             }
             if self.detector.standalone[rule as usize] {
                 let info = self.detector.infos[rule as usize].clone();
@@ -263,17 +260,6 @@ pub struct HuntOutcome {
     /// Rule matches per input file (before deduplication).
     pub matches_per_file: BTreeMap<String, u64>,
     pub correlation_stats: CorrelationStats,
-}
-
-/// Most repeats one syslog line may stand for in correlations. The count comes from the
-/// (attacker-controlled) line itself, so it is capped to bound memory.
-const MAX_REPEAT: i64 = 1000;
-
-/// Returns how many occurrences an event stands for: syslog's "message repeated N times"
-/// line is N occurrences of its message, and an event-count correlation (five failed logins
-/// within five minutes) must count them all.
-fn repeat_count(event: &Event) -> usize {
-    event.get_i64("log.syslog.repeated").unwrap_or(1).clamp(1, MAX_REPEAT) as usize
 }
 
 /// Gives every alert a rule id: the Sigma `id`, else the `name`, else one derived from the

@@ -28,9 +28,6 @@ impl RuleSet {
 
     /// Returns the tags of correlation `index`.
     pub fn correlation_tags(&self, index: usize) -> &[String] {
-        let _ = index;
-        // TODO: keep the correlation rule's tags in `CorrelationDef`; until then correlation
-        // alerts carry no ATT&CK tags.
-        &[]
+        &self.correlations[index].tags
     }
 }

@@ -37,6 +37,8 @@ pub struct CorrelationDef {
     pub id: Option<String>,
     pub title: String,
     pub level: Option<String>,
+    /// Tags of the correlation rule itself (ATT&CK techniques and tactics).
+    pub tags: Vec<String>,
     pub kind: CorrelationType,
     pub rules: Vec<RuleIdx>,
     pub group_by: Vec<GroupField>,
@@ -105,6 +107,8 @@ struct Observation {
     number: Option<f64>,
     /// Identity of the source record, so that a record fed twice counts once.
     record: String,
+    /// Occurrences the record stands for (see [`occurrences`]).
+    weight: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +118,22 @@ struct Entry {
     text: Option<String>,
     number: Option<f64>,
     record: String,
+    weight: u64,
+}
+
+/// Field of a syslog line that stands for several occurrences of its message ("message
+/// repeated N times: [ ... ]"), as the syslog decoder names it.
+const REPEATED_FIELD: &str = "log.syslog.repeated";
+
+/// Most occurrences one record may stand for: the count comes from the (attacker-controlled)
+/// log line, so it is capped.
+const MAX_OCCURRENCES: i64 = 10_000;
+
+/// Returns how many occurrences an event stands for in an event_count correlation: N for
+/// syslog's "message repeated N times" line, else 1. Five failed logins collapsed by rsyslog
+/// into one line must still count as five.
+fn occurrences(event: &Event) -> u64 {
+    event.get_i64(REPEATED_FIELD).unwrap_or(1).clamp(1, MAX_OCCURRENCES) as u64
 }
 
 #[derive(Debug, Default)]
@@ -207,7 +227,8 @@ fn observe(
         "{}|{:?}|{:?}|{:?}|{:?}|{}",
         evidence.source.path, evidence.record_id, evidence.offset, evidence.line, evidence.index, time.timestamp_millis()
     );
-    Some(Observation { correlation: index, rule_pos, time_ms: time.timestamp_millis(), sequence, group, text, number, record })
+    let weight = occurrences(event);
+    Some(Observation { correlation: index, rule_pos, time_ms: time.timestamp_millis(), sequence, group, text, number, record, weight })
 }
 
 fn eval_cond(cond: &Cond, present: &[bool]) -> bool {
@@ -260,7 +281,7 @@ fn window_value(def: &CorrelationDef, series: &Series) -> (f64, bool) {
     let entries = &series.entries;
     match def.kind {
         CorrelationType::EventCount => {
-            let n = entries.len() as f64;
+            let n = entries.iter().map(|e| e.weight).sum::<u64>() as f64;
             (n, def.threshold.accepts(n))
         }
         CorrelationType::ValueCount => {
@@ -309,7 +330,7 @@ fn alert(def: &CorrelationDef, index: usize, group: &[String], series: &Series, 
         first_ms: series.entries.front().map_or(0, |e| e.time_ms),
         last_ms: series.entries.back().map_or(0, |e| e.time_ms),
         value,
-        events: series.entries.len(),
+        events: series.entries.iter().map(|e| e.weight as usize).sum(),
     }
 }
 
@@ -362,7 +383,14 @@ fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observatio
     }
     series.last_update = obs.time_ms;
     series.records.insert(obs.record.clone());
-    series.entries.push_back(Entry { time_ms: obs.time_ms, rule_pos: obs.rule_pos, text: obs.text, number: obs.number, record: obs.record });
+    series.entries.push_back(Entry {
+        time_ms: obs.time_ms,
+        rule_pos: obs.rule_pos,
+        text: obs.text,
+        number: obs.number,
+        record: obs.record,
+        weight: obs.weight,
+    });
     if upper_bound_only(&def.threshold) {
         return;
     }

@@ -377,6 +377,7 @@ fn resolve_correlation(
         id: meta.id.clone(),
         title: meta.title.clone(),
         level: meta.level.clone(),
+        tags: meta.tags.clone(),
         kind: correlation.kind,
         rules: indexes,
         group_by,

@@ -222,3 +222,38 @@ fn chained_correlation_rejected_with_reason() {
     let rejected = report.rules.iter().find(|r| matches!(r.status, tocsin_sigma::RuleStatus::Rejected(_))).unwrap();
     assert_eq!(rejected.title.as_deref(), Some("c2"));
 }
+
+/// rsyslog folds repeats of one line into "message repeated N times: [ ... ]"; such an event
+/// counts N times towards an event_count threshold.
+#[test]
+fn repeated_syslog_line_counts_n_times() {
+    let base = "title: failed\nid: 7d1e0c2a-0000-4000-8000-00000000a001\nlogsource: { product: linux, service: sshd }\ndetection:\n  selection:\n    event.outcome: failure\n  condition: selection\n";
+    let burst = "title: burst\nid: 7d1e0c2a-0000-4000-8000-00000000a002\ncorrelation:\n  type: event_count\n  rules: [7d1e0c2a-0000-4000-8000-00000000a001]\n  group-by: [source.ip]\n  timespan: 5m\n  condition: { gte: 5 }\n";
+    let set = common::rules(&[base, burst]);
+
+    let failure = |second: u32, repeated: Option<i64>, record: u64| {
+        let mut event = common::at(
+            common::event(tocsin_event::Schema::Syslog, &[
+                ("process.name", tocsin_event::Value::from("sshd")),
+                ("event.outcome", tocsin_event::Value::from("failure")),
+                ("source.ip", tocsin_event::Value::from("203.0.113.7")),
+            ]),
+            &format!("2024-03-01T10:00:{second:02}Z"),
+        );
+        event.evidence.line = Some(record);
+        if let Some(n) = repeated {
+            event.push("log.syslog.repeated", tocsin_event::Value::Int(n));
+        }
+        event
+    };
+
+    let single = [failure(1, None, 1), failure(2, None, 2)];
+    let matches: Vec<_> = single.iter().map(|e| (0, e)).collect();
+    assert!(tocsin_sigma::correlate_batch(&set, &matches).0.is_empty(), "two failures stay under five");
+
+    let folded = [failure(1, None, 1), failure(9, Some(4), 2)];
+    let matches: Vec<_> = folded.iter().map(|e| (0, e)).collect();
+    let (alerts, _) = tocsin_sigma::correlate_batch(&set, &matches);
+    assert_eq!(alerts.len(), 1, "one line plus four repeats are five failures");
+    assert_eq!(alerts[0].events, 5);
+}
