@@ -52,9 +52,9 @@ fn builtin_detector() -> Detector {
     Detector::load(&RuleSources { builtin: true, ..RuleSources::default() }).expect("built-in rules load").0
 }
 
-/// Compiles the built-in pack with `org_egress_addresses` set, which `RuleSources` cannot
-/// pass yet. Returns `None` when the instance-credentials rule is still rejected.
-fn detector_with_egress(networks: &[&str]) -> Option<Detector> {
+/// Compiles the built-in pack with `org_egress_addresses` set, as `tocsin hunt --placeholders`
+/// does.
+fn detector_with_egress(networks: &[&str]) -> Detector {
     let mut placeholders = Placeholders::default();
     placeholders.insert("org_egress_addresses", networks.iter().map(|n| n.to_string()).collect());
     let mut builder = RuleSetBuilder::new();
@@ -68,13 +68,8 @@ fn detector_with_egress(networks: &[&str]) -> Option<Detector> {
         .iter()
         .find(|r| r.id.as_deref() == Some(INSTANCE_CREDENTIALS_OUTSIDE))
         .expect("the instance-credentials rule is in the pack");
-    match &instance_rule.status {
-        RuleStatus::Accepted => Some(Detector::new(rules)),
-        other => {
-            eprintln!("instance-credentials rule not loaded with placeholders: {other:?}");
-            None
-        }
-    }
+    assert_eq!(instance_rule.status, RuleStatus::Accepted, "instance-credentials rule with placeholders");
+    Detector::new(rules)
 }
 
 fn hunt(detector: &Detector, events: Vec<Event>) -> Vec<Alert> {
@@ -292,10 +287,6 @@ const PANTHER_TABLE: &[(&str, u32, u32, u32, u32)] = &[
     ("SSH or RDP from the internet", 1, 0, 2, 6),
 ];
 
-/// The instance-credentials row while the Sigma engine rejects that rule (it does not expand
-/// a placeholder under `|cidr`): both positives are missed.
-const INSTANCE_ROW_WHILE_REJECTED: (&str, u32, u32, u32, u32) = ("instance credentials used outside", 0, 0, 2, 8);
-
 /// Egress networks for the instance-credentials rule on samples that do not name the
 /// organisation's own addresses: documentation ranges that no sample uses.
 const PLACEHOLDER_EGRESS: &[&str] = &["192.0.2.0/24", "2001:db8::/32"];
@@ -319,10 +310,7 @@ fn panther_families_match_docs_table() {
         for (panther_rule, ours) in family.members {
             let samples: Vec<&Labelled> = files[family.file].iter().filter(|s| s.rule_id == *panther_rule).collect();
             assert!(!samples.is_empty(), "no Panther samples for {panther_rule}");
-            let detector = match (ours.contains(&INSTANCE_CREDENTIALS_OUTSIDE), &with_egress) {
-                (true, Some(detector)) => detector,
-                _ => &builtin,
-            };
+            let detector = if ours.contains(&INSTANCE_CREDENTIALS_OUTSIDE) { &with_egress } else { &builtin };
             for sample in samples {
                 let alerts = hunt(detector, decode_panther(family.file, sample));
                 let detected = alerts.iter().any(|a| ours.contains(&a.rule.id.as_str()));
@@ -346,12 +334,7 @@ fn panther_families_match_docs_table() {
     for row in &measured {
         eprintln!("{row:?},");
     }
-    let mut expected = PANTHER_TABLE.to_vec();
-    if with_egress.is_none() {
-        let row = expected.iter_mut().find(|row| row.0 == INSTANCE_ROW_WHILE_REJECTED.0).expect("instance row");
-        *row = INSTANCE_ROW_WHILE_REJECTED;
-    }
-    assert_eq!(measured, expected, "update the table here and in docs/detections.md");
+    assert_eq!(measured, PANTHER_TABLE.to_vec(), "update the table here and in docs/detections.md");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,29 +399,11 @@ fn stratus_detonations_detected_set() {
 #[test]
 fn stratus_stolen_instance_credentials() {
     let Some(folder) = test_data(STRATUS) else { return };
-    let Some(detector) = detector_with_egress(PLACEHOLDER_EGRESS) else {
-        assert_instance_rule_rejected_for_cidr_expansion();
-        return;
-    };
+    let detector = detector_with_egress(PLACEHOLDER_EGRESS);
     let events = decode_file(&folder.join("aws.credential-access.ec2-steal-instance-credentials.json"));
     let alerts = hunt(&detector, events);
     let alert = alerts.iter().find(|a| a.rule.id == INSTANCE_CREDENTIALS_OUTSIDE).expect("instance-credentials alert");
     assert_eq!(alert.event_count, 2, "GetCallerIdentity and DescribeInstances with the instance's session");
-}
-
-/// Checks that the instance-credentials rule fails to load for the one known reason: the
-/// Sigma engine parses a `|cidr` value before it expands the `|expand` placeholder.
-fn assert_instance_rule_rejected_for_cidr_expansion() {
-    let mut builder = RuleSetBuilder::new();
-    let mut placeholders = Placeholders::default();
-    placeholders.insert("org_egress_addresses", PLACEHOLDER_EGRESS.iter().map(|n| n.to_string()).collect());
-    builder.placeholders(placeholders);
-    let (_, text) = BUILTIN_RULES.iter().find(|(path, _)| path.ends_with("cloudtrail_instance_credentials_outside.yml")).expect("rule file");
-    builder.add_str(text, None);
-    let (_, report) = builder.build();
-    let RuleStatus::Rejected(error) = &report.rules[0].status else { panic!("unexpected status {:?}", report.rules[0].status) };
-    assert!(error.to_string().contains("%org_egress_addresses%"), "{error}");
-    tocsin_testdata::note_skip("instance-credentials detection not checked: the Sigma engine rejects `|expand|cidr`");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,10 +463,7 @@ fn invictus_attack_events_detected_set() {
 #[test]
 fn invictus_stolen_instance_credentials() {
     let Some(folder) = test_data(INVICTUS) else { return };
-    let Some(detector) = detector_with_egress(&["3.225.16.109/32", "52.45.102.28/32"]) else {
-        assert_instance_rule_rejected_for_cidr_expansion();
-        return;
-    };
+    let detector = detector_with_egress(&["3.225.16.109/32", "52.45.102.28/32"]);
     let alerts = hunt(&detector, decode_file(&folder));
     let hits: Vec<&Alert> = alerts.iter().filter(|a| a.rule.id == INSTANCE_CREDENTIALS_OUTSIDE).collect();
     let count: u64 = hits.iter().map(|a| a.event_count).sum();

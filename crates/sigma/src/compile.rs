@@ -302,9 +302,19 @@ pub fn compile_item(item: &FieldItem, ctx: &mut CompileContext) -> Result<Node, 
             vec![ValueTest::FieldRef { other: ctx.fields.intern(&other), mode, cased }]
         } else if has(Modifier::Cidr) {
             let text = raw.text().expect("not null");
-            vec![parse_cidr(&text).ok_or_else(|| {
-                RuleError::new(ErrorKind::Invalid { key: field_label.clone(), reason: format!("`{text}` is not a CIDR network") })
-            })?]
+            // `|expand|cidr`: the placeholder's values are the networks.
+            let texts = if has(Modifier::Expand) {
+                expand_placeholders(&text, ctx.placeholders).map_err(|name| RuleError::new(ErrorKind::Placeholder(name)))?
+            } else {
+                vec![text]
+            };
+            let mut tests = Vec::with_capacity(texts.len());
+            for text in texts {
+                tests.push(parse_cidr(&text).ok_or_else(|| {
+                    RuleError::new(ErrorKind::Invalid { key: field_label.clone(), reason: format!("`{text}` is not a CIDR network") })
+                })?);
+            }
+            tests
         } else if has(Modifier::Re) {
             let text = raw.text().expect("not null");
             vec![compile_regex(&text, mods)?]

@@ -233,3 +233,28 @@ fn rule_set_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<tocsin_sigma::RuleSet>();
 }
+
+/// `|expand|cidr` takes its networks from the placeholder; without values the rule is
+/// inactive, not rejected.
+#[test]
+fn expand_cidr_placeholder() {
+    let text = "title: egress\nid: 5a0c3f1e-0000-4000-8000-00000000b001\nlogsource: { product: aws, service: cloudtrail }\ndetection:\n  selection:\n    sourceIPAddress|expand|cidr: '%egress%'\n  condition: selection\n";
+
+    let mut builder = tocsin_sigma::RuleSetBuilder::new();
+    builder.add_str(text, None);
+    let (_, report) = builder.build();
+    assert!(matches!(report.rules[0].status, tocsin_sigma::RuleStatus::Inactive(_)), "{:?}", report.rules[0].status);
+
+    let mut placeholders = tocsin_sigma::Placeholders::default();
+    placeholders.insert("egress", vec!["198.51.100.0/24".into(), "2001:db8::/32".into()]);
+    let mut builder = tocsin_sigma::RuleSetBuilder::new();
+    builder.placeholders(placeholders);
+    builder.add_str(text, None);
+    let (set, report) = builder.build();
+    assert_eq!(report.accepted(), 1, "{:?}", report.rules);
+
+    let event = |ip: &str| common::event(tocsin_event::Schema::CloudTrail, &[("sourceIPAddress", tocsin_event::Value::from(ip))]);
+    assert_eq!(set.matches(&event("198.51.100.42")).len(), 1);
+    assert_eq!(set.matches(&event("2001:db8::7")).len(), 1);
+    assert!(set.matches(&event("203.0.113.9")).is_empty());
+}
