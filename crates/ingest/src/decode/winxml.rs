@@ -226,8 +226,14 @@ pub(crate) struct EventXml {
     text: String,
     /// Fields from the data sections, gathered first so repeated names can be merged.
     data: Vec<(Str, Value)>,
+    /// Position of each name in `data`, built once `data` is long enough that a linear search
+    /// per field would make a hostile record with thousands of elements quadratic.
+    positions: std::collections::HashMap<Str, usize>,
     unnamed: usize,
 }
+
+/// Fields in `data` above which names are looked up through `positions`.
+const LINEAR_SEARCH_MAX: usize = 32;
 
 /// Reason the fast scanner stopped.
 enum Scan {
@@ -302,10 +308,12 @@ impl EventXml {
         self.stack.clear();
         self.text.clear();
         self.data.clear();
+        self.positions.clear();
         self.unnamed = 0;
     }
 
     fn flush(&mut self, event: &mut Event) {
+        self.positions.clear();
         for (name, value) in self.data.drain(..) {
             event.push(name, value);
         }
@@ -567,13 +575,27 @@ impl EventXml {
 
     /// Adds a data field; a repeated name turns the first value into a list of all values.
     fn push_data(&mut self, name: Str, value: Value) {
-        match self.data.iter_mut().find(|(existing, _)| *existing == name) {
-            Some((_, Value::List(items))) => items.push(value),
-            Some((_, existing)) => {
+        let position = if self.data.len() <= LINEAR_SEARCH_MAX {
+            self.data.iter().position(|(existing, _)| *existing == name)
+        } else {
+            if self.positions.is_empty() {
+                self.positions = self.data.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
+            }
+            self.positions.get(&name).copied()
+        };
+
+        match position.map(|i| &mut self.data[i].1) {
+            Some(Value::List(items)) => items.push(value),
+            Some(existing) => {
                 let first = std::mem::replace(existing, Value::Null);
                 *existing = Value::List(vec![first, value]);
             }
-            None => self.data.push((name, value)),
+            None => {
+                if !self.positions.is_empty() {
+                    self.positions.insert(name.clone(), self.data.len());
+                }
+                self.data.push((name, value));
+            }
         }
     }
 }
