@@ -292,3 +292,77 @@ fn hunt_opens_incidents_with_asset_severity() {
         assert_ne!(incident["incident"]["severity"], "critical", "the Python hosts are not in the inventory: {:#}", incident["incident"]);
     }
 }
+
+/// Hand-made inputs (placeholder values, written from the documented formats: no public
+/// sample of these exists) for the sources the SSH and Python rules must also cover.
+mod hand_made {
+    use super::*;
+
+    fn hunt_file(name: &str, content: &str) -> Vec<serde_json::Value> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        hunt_json(&[path], &[])
+    }
+
+    /// Six failed passwords from 203.0.113.7 within a minute, in `journalctl -o json` form.
+    #[test]
+    fn journald_ssh_brute_force() {
+        let mut export = String::new();
+        for i in 0..6u64 {
+            let micros = 1_700_000_000_000_000u64 + i * 5_000_000;
+            export.push_str(&format!(
+                "{{\"__CURSOR\":\"s=1;i={i}\",\"__REALTIME_TIMESTAMP\":\"{micros}\",\"_HOSTNAME\":\"web-01\",\"SYSLOG_IDENTIFIER\":\"sshd\",\"_COMM\":\"sshd\",\"_PID\":\"4242\",\"PRIORITY\":\"6\",\"MESSAGE\":\"Failed password for root from 203.0.113.7 port {} ssh2\"}}\n",
+                40000 + i
+            ));
+        }
+
+        let alerts = hunt_file("journal.json", &export);
+        let brute = titled(&alerts, "SSH Brute Force");
+        assert_eq!(brute.len(), 1, "{alerts:#?}");
+        assert_eq!(entity_values(&brute, "source.ip"), BTreeSet::from(["203.0.113.7".to_string()]));
+        assert_eq!(entity_values(&brute, "host.name"), BTreeSet::from(["web-01".to_string()]));
+    }
+
+    /// The same attack as auth.log lines shipped by the CloudWatch agent, in the decoded
+    /// subscription payload that a CloudWatch Logs subscription delivers.
+    #[test]
+    fn cloudwatch_shipped_ssh_brute_force() {
+        let events: Vec<String> = (0..6u64)
+            .map(|i| {
+                format!(
+                    "{{\"id\":\"{i}\",\"timestamp\":{},\"message\":\"Nov 14 22:13:{:02} web-01 sshd[4242]: Failed password for invalid user admin from 198.51.100.23 port {} ssh2\"}}",
+                    1_700_000_000_000u64 + i * 1000,
+                    20 + i,
+                    50000 + i
+                )
+            })
+            .collect();
+        let payload = format!(
+            "{{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"111122223333\",\"logGroup\":\"/var/log/secure\",\"logStream\":\"i-0abc12345def67890\",\"subscriptionFilters\":[\"ssh\"],\"logEvents\":[{}]}}\n",
+            events.join(",")
+        );
+
+        let alerts = hunt_file("subscription.json", &payload);
+        let brute = titled(&alerts, "SSH Brute Force");
+        assert_eq!(brute.len(), 1, "{alerts:#?}");
+        assert_eq!(entity_values(&brute, "source.ip"), BTreeSet::from(["198.51.100.23".to_string()]));
+    }
+
+    /// A Python script run from /tmp, as auditd records it (SYSCALL, EXECVE, CWD, EOE).
+    #[test]
+    fn auditd_unfamiliar_python() {
+        let log = "\
+node=web-01 type=SYSCALL msg=audit(1700000000.123:501): arch=c000003e syscall=59 success=yes exit=0 a0=55d0 a1=55d1 a2=55d2 a3=0 items=2 ppid=1000 pid=1001 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"python3\" exe=\"/usr/bin/python3.11\" key=\"exec\"
+node=web-01 type=EXECVE msg=audit(1700000000.123:501): argc=2 a0=\"python3\" a1=\"/tmp/.cache/stage2.py\"
+node=web-01 type=CWD msg=audit(1700000000.123:501): cwd=\"/home/alice\"
+node=web-01 type=EOE msg=audit(1700000000.123:501):
+";
+        let alerts = hunt_file("audit.log", log);
+        let python = titled(&alerts, "Unfamiliar Python Script");
+        assert_eq!(python.len(), 1, "{alerts:#?}");
+        assert_eq!(python[0]["rule"]["level"], "medium", "low without a baseline, raised once for the /tmp script");
+        assert_eq!(entity_values(&python, "host.name"), BTreeSet::from(["web-01".to_string()]));
+        assert_eq!(entity_values(&python, "process.executable"), BTreeSet::from(["/usr/bin/python3.11".to_string()]));
+    }
+}
