@@ -25,7 +25,7 @@ mod report;
 pub use format::Format;
 pub use input::{decode_path, decode_reader, expand_paths, InputPath, SKIPPED_UNRECOGNISED};
 pub use json::flatten_json;
-pub use lines::{Line, LineError, LineReader};
+pub use lines::{Line, LineError, LineReader, TextLine};
 pub use options::Options;
 pub use report::{Collect, Context, FileStats, Location, Output, RecordError};
 pub use input::{decode_bytes_as, decode_bytes_input};

@@ -27,8 +27,8 @@ use std::net::IpAddr;
 use chrono::DateTime;
 use tocsin_event::{Event, Evidence, Precision, Schema, SourceRef, Str, Timestamp, Value};
 
-use crate::lines::{LineError, LineReader};
-use crate::{Context, Location};
+use crate::lines::LineReader;
+use crate::Context;
 
 /// Records read without one for an open event, after which that event is taken as complete.
 const RECORD_WINDOW: u64 = 64;
@@ -86,39 +86,18 @@ fn strip_node(line: &[u8]) -> &[u8] {
 pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let mut lines = LineReader::new(reader, ctx.options.max_line_bytes);
     let mut open: VecDeque<Builder> = VecDeque::new();
-    let mut reported_utf8 = false;
     let mut ordinal: u64 = 0;
 
-    while let Some(next) = lines.next_line() {
+    while let Some(next) = lines.next_text(ctx) {
         let line = match next {
             Ok(line) => line,
-            Err(LineError::TooLong { number, offset, length }) => {
-                ctx.record();
-                let limit = ctx.options.max_line_bytes;
-                ctx.error(Location::Line { line: number, offset }, format!("record of {length} bytes exceeds the {limit}-byte line limit; skipped"));
-                continue;
-            }
-            Err(LineError::Io { error, .. }) => {
+            Err(error) => {
                 flush_all(&mut open, ctx);
                 return Err(error);
             }
         };
-        ctx.record();
-        let location = Location::Line { line: line.number, offset: line.offset };
-        let text = match std::str::from_utf8(line.bytes) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => {
-                if !reported_utf8 {
-                    reported_utf8 = true;
-                    ctx.error(location, "invalid UTF-8; this and later records of the file are decoded lossily (reported once per file)");
-                }
-                String::from_utf8_lossy(line.bytes)
-            }
-        };
-        if text.trim().is_empty() {
-            ctx.skip("empty line", 1);
-            continue;
-        }
+        let location = line.location();
+        let text = line.text;
         let Some(record) = Record::parse(&text) else {
             ctx.error(location, "not an audit record: expected `type=... msg=audit(seconds.millis:serial): ...`");
             continue;

@@ -15,8 +15,8 @@ use serde_json::{Map, Value as Json};
 use tocsin_event::{Event, Evidence, Precision, Schema, Str, Timestamp, Value};
 
 use super::syslog;
-use crate::lines::{LineError, LineReader};
-use crate::{Context, Location};
+use crate::lines::LineReader;
+use crate::Context;
 
 /// Recognises a journald export by the address fields journald writes first in every entry.
 pub fn sniff(head: &[u8]) -> bool {
@@ -33,36 +33,10 @@ pub fn sniff(head: &[u8]) -> bool {
 /// Decodes a journald JSON export, one event per line.
 pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()> {
     let mut lines = LineReader::new(reader, ctx.options.max_line_bytes);
-    let mut reported_utf8 = false;
-    while let Some(next) = lines.next_line() {
-        let line = match next {
-            Ok(line) => line,
-            Err(LineError::TooLong { number, offset, length }) => {
-                ctx.record();
-                let limit = ctx.options.max_line_bytes;
-                ctx.error(Location::Line { line: number, offset }, format!("entry of {length} bytes exceeds the {limit}-byte line limit; skipped"));
-                continue;
-            }
-            Err(LineError::Io { error, .. }) => return Err(error),
-        };
-        ctx.record();
-        let location = Location::Line { line: line.number, offset: line.offset };
-        if line.bytes.trim_ascii().is_empty() {
-            ctx.skip("empty line", 1);
-            continue;
-        }
-        // journalctl writes values that are not UTF-8 as byte arrays, so invalid UTF-8 here
-        // means a damaged file.
-        let text = match std::str::from_utf8(line.bytes) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => {
-                if !reported_utf8 {
-                    reported_utf8 = true;
-                    ctx.error(location, "invalid UTF-8; this and later entries of the file are decoded lossily (reported once per file)");
-                }
-                String::from_utf8_lossy(line.bytes)
-            }
-        };
+    while let Some(next) = lines.next_text(ctx) {
+        let line = next?;
+        let location = line.location();
+        let text = line.text;
         let evidence = Evidence::line(ctx.source.clone(), line.number, line.offset);
         match parse_entry_text(&text, evidence) {
             Ok(event) => ctx.emit(event),

@@ -12,14 +12,13 @@ mod programs;
 pub(crate) mod sshd;
 mod year;
 
-use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use chrono::{DateTime, Utc};
 use tocsin_event::{Event, Evidence, Schema, Str, Timestamp, Value};
 
-use crate::lines::{LineError, LineReader};
-use crate::{Context, Location};
+use crate::lines::LineReader;
+use crate::Context;
 use header::{Header, HeaderTime};
 use year::YearResolver;
 
@@ -55,35 +54,11 @@ pub fn decode(reader: &mut dyn BufRead, ctx: &mut Context<'_>) -> io::Result<()>
     let mut lines = LineReader::new(reader, ctx.options.max_line_bytes);
     let upper_bound = ctx.modified.map(DateTime::<Utc>::from).unwrap_or_else(Utc::now);
     let mut years = YearResolver::new(ctx.options.timezone, ctx.options.year, upper_bound);
-    let mut reported_utf8 = false;
 
-    while let Some(next) = lines.next_line() {
-        let line = match next {
-            Ok(line) => line,
-            Err(LineError::TooLong { number, offset, length }) => {
-                ctx.record();
-                let limit = ctx.options.max_line_bytes;
-                ctx.error(Location::Line { line: number, offset }, format!("line of {length} bytes exceeds the {limit}-byte limit; skipped"));
-                continue;
-            }
-            Err(LineError::Io { error, .. }) => return Err(error),
-        };
-        ctx.record();
-        let location = Location::Line { line: line.number, offset: line.offset };
-        let text = match std::str::from_utf8(line.bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => {
-                if !reported_utf8 {
-                    reported_utf8 = true;
-                    ctx.error(location, "invalid UTF-8; this and later lines of the file are decoded lossily (reported once per file)");
-                }
-                String::from_utf8_lossy(line.bytes)
-            }
-        };
-        if text.trim().is_empty() {
-            ctx.skip("empty line", 1);
-            continue;
-        }
+    while let Some(next) = lines.next_text(ctx) {
+        let line = next?;
+        let location = line.location();
+        let text = line.text;
         let Some(header) = header::parse(&text) else {
             ctx.error(location, "not a syslog line: no RFC 3164, RFC 5424 or ISO-8601 timestamp at its start");
             continue;
@@ -257,7 +232,7 @@ mod tests {
         assert_eq!(stats.records, 4);
         assert_eq!(out.events.len(), 2);
         assert_eq!(out.errors.len(), 1);
-        assert_eq!(out.errors[0].location, Location::Line { line: 2, offset: 26 });
+        assert_eq!(out.errors[0].location, crate::Location::Line { line: 2, offset: 26 });
     }
 
     #[test]

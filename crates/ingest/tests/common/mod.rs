@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tocsin_ingest::{decode_path, Collect, FileStats, Options};
 
+#[allow(unused_imports)]
 pub use tocsin_testdata::{note_skip, test_data};
 
 /// Decodes one file with default options and returns its events, errors and stats.
