@@ -16,7 +16,8 @@ pub enum Status {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  completed
-  1  completed with alerts or failed checks at or above --fail-on LEVEL (only with that flag)
+  1  completed with alerts at or above --fail-on LEVEL (only with that flag); audit-log
+     verify found tampering; rules test had failing cases
   2  could not run: bad arguments, configuration or store
   3  completed, but some input could not be decoded";
 

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         // A closed pipe (`tocsin incident list | head`) ends the output early; that is no error.
         Err(error) if is_broken_pipe(&error) => Status::Completed.into(),
         Err(error) => {
-            eprintln!("tocsin: {}", output::sanitize(&format!("{error:#}")));
+            crate::output::stderr_line!("tocsin: {}", output::sanitize(&format!("{error:#}")));
             Status::CouldNotRun.into()
         }
     }

@@ -9,6 +9,26 @@ use std::io::{self, Write};
 
 use tocsin_event::Event;
 
+/// Writes a line to stderr like `eprintln!`, but ignores a failed write: a closed stderr pipe
+/// (`tocsin hunt ... 2>&1 | head`) must end the output, not panic the run.
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use stderr_line;
+
+/// Writes a line to stdout like `println!`, but ignores a failed write, for the short reports
+/// of commands whose output may go into a pipe that closes early.
+macro_rules! stdout_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use stdout_line;
+
 /// Replaces control characters (C0, DEL, C1) other than tab and newline with visible
 /// `\u{..}` escapes.
 pub fn sanitize(text: &str) -> Cow<'_, str> {

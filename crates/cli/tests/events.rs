@@ -112,7 +112,7 @@ fn unrecognised_file_in_folder_is_skipped() {
     let output = tocsin().arg("events").arg(dir.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("1 files in the given folders were skipped: format not recognised"), "stderr: {stderr}");
+    assert!(stderr.contains("1 file in the given folders skipped: format not recognised"), "stderr: {stderr}");
     assert_eq!(json_lines(&output).len(), 2);
 }
 

@@ -245,3 +245,25 @@ fn postgres_store_via_url() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// A command that only reads the store must not create one at a mistyped path: an empty list
+/// or an "intact" audit log would look like a real answer.
+#[test]
+fn read_only_commands_need_existing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo").join("tocsin.db");
+
+    for args in [vec!["incident", "list"], vec!["audit-log", "verify"], vec!["audit-log", "head"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+            .env_remove("TOCSIN_CONFIG")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .args(&args)
+            .arg("--store")
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("no store at"), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(!missing.exists(), "{args:?} created the store");
+    }
+}

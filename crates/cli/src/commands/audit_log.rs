@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use crate::commands::store_args::{StoreArgs, StoreConfig, open_store, runtime};
+use crate::commands::store_args::{StoreArgs, StoreConfig, open_existing_store, runtime};
 use crate::exit::Status;
 use crate::output::sanitize;
 
@@ -38,10 +38,10 @@ pub enum AuditLogCommand {
 
 pub fn run(args: &AuditLogArgs, config: &StoreConfig) -> Result<Status> {
     runtime()?.block_on(async {
-        let store = open_store(&args.store, config).await?;
+        let store = open_existing_store(&args.store, config).await?;
         match &args.command {
             AuditLogCommand::Head => {
-                println!("{}", store.audit_head().await?);
+                crate::output::stdout_line!("{}", store.audit_head().await?);
                 Ok(Status::Completed)
             }
             AuditLogCommand::Verify { expect_head } => {
@@ -49,12 +49,12 @@ pub fn run(args: &AuditLogArgs, config: &StoreConfig) -> Result<Status> {
                 let head = report.head.as_ref().map(|h| h.to_string()).unwrap_or_else(|| "0 (empty)".to_string());
                 let hmac = if report.hmac_checked { "HMACs checked" } else { "no HMAC key given, HMACs not checked" };
                 if report.is_intact() {
-                    println!("audit log intact: {} entries, head {head}, {hmac}", report.entries);
+                    crate::output::stdout_line!("audit log intact: {} entries, head {head}, {hmac}", report.entries);
                     return Ok(Status::Completed);
                 }
-                println!("audit log FAILED verification: {} entries read, {} problems, {hmac}", report.entries, report.problems.len());
+                crate::output::stdout_line!("audit log FAILED verification: {} entries read, {} problems, {hmac}", report.entries, report.problems.len());
                 for problem in &report.problems {
-                    println!("  {}", sanitize(problem));
+                    crate::output::stdout_line!("  {}", sanitize(problem));
                 }
                 Ok(Status::Findings)
             }

@@ -78,7 +78,7 @@ impl Output for LearnOutput {
 
     fn error(&mut self, error: RecordError) {
         self.errors += 1;
-        eprintln!("tocsin: {}", sanitize(&error.to_string()));
+        crate::output::stderr_line!("tocsin: {}", sanitize(&error.to_string()));
     }
 }
 
@@ -108,9 +108,9 @@ pub fn run(args: &BaselineArgs, config: &StoreConfig) -> Result<Status> {
                 .collect();
             let user = current_user(&args.store, config)?;
             let added = runtime.block_on(store.learn_terms(&user, &terms))?;
-            println!("{} Python runs seen, {} new terms learned", terms.len(), added.len());
+            crate::output::stdout_line!("{} Python runs seen, {} new terms learned", terms.len(), added.len());
             for term in &added {
-                println!("  {}  {}", sanitize(&term.host), sanitize(&term.term));
+                crate::output::stdout_line!("  {}  {}", sanitize(&term.host), sanitize(&term.term));
             }
             Ok(if output.errors > 0 { Status::DecodeErrors } else { Status::Completed })
         }
@@ -124,7 +124,7 @@ pub fn run(args: &BaselineArgs, config: &StoreConfig) -> Result<Status> {
                 source: format!("added by {user}"),
             };
             let added = runtime.block_on(store.learn_terms(&user, &[entry]))?;
-            println!("{}", if added.is_empty() { "already known" } else { "added" });
+            crate::output::stdout_line!("{}", if added.is_empty() { "already known" } else { "added" });
             Ok(Status::Completed)
         }
         BaselineCommand::List { host } => {
@@ -145,7 +145,7 @@ pub fn run(args: &BaselineArgs, config: &StoreConfig) -> Result<Status> {
             if !removed {
                 anyhow::bail!("{host} has no baseline term {term:?}; `tocsin baseline list --host {host}` shows its terms");
             }
-            println!("removed");
+            crate::output::stdout_line!("removed");
             Ok(Status::Completed)
         }
     }

@@ -214,7 +214,7 @@ impl ErrorReporter {
         let count = self.per_file.entry(error.path.clone()).or_default();
         *count += 1;
         if *count <= ERRORS_SHOWN_PER_FILE {
-            eprintln!("tocsin: {}", sanitize(&error.to_string()));
+            crate::output::stderr_line!("tocsin: {}", sanitize(&error.to_string()));
         }
     }
 
@@ -223,7 +223,7 @@ impl ErrorReporter {
         files.sort();
         for (path, count) in files {
             let hidden = count - ERRORS_SHOWN_PER_FILE;
-            eprintln!("tocsin: {}: {hidden} more decode errors not shown", sanitize(path));
+            crate::output::stderr_line!("tocsin: {}: {hidden} more decode errors not shown", sanitize(path));
         }
     }
 }
@@ -231,11 +231,16 @@ impl ErrorReporter {
 /// Tells how many files found in folders were skipped because no decoder recognised them.
 pub fn note_unrecognised(stats: &[FileStats]) {
     let skipped: u64 = stats.iter().filter_map(|s| s.skipped.get(SKIPPED_UNRECOGNISED)).sum();
+    let decoded = stats.iter().any(|s| s.format.is_some());
     if skipped > 0 {
-        eprintln!(
-            "tocsin: {skipped} files in the given folders were skipped: format not recognised \
+        let files = if skipped == 1 { "1 file".to_string() } else { format!("{skipped} files") };
+        crate::output::stderr_line!(
+            "tocsin: {files} in the given folders skipped: format not recognised \
              (name a file directly, or give --input-format, to decode it anyway)"
         );
+    }
+    if skipped > 0 && !decoded {
+        crate::output::stderr_line!("tocsin: nothing was decoded: no file in the given folders has a recognised log format");
     }
 }
 

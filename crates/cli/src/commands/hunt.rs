@@ -101,7 +101,7 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
     if let Some(session) = &store {
         let recorded = session.record(&outcome.alerts)?;
         if !cli.quiet {
-            eprintln!("{recorded}");
+            crate::output::stderr_line!("{recorded}");
         }
     }
 
@@ -131,7 +131,7 @@ impl Output for HuntOutput<'_, '_> {
     fn error(&mut self, error: RecordError) {
         self.shown_errors += 1;
         if self.shown_errors <= ERRORS_SHOWN_PER_FILE {
-            self.progress.suspend(|| eprintln!("tocsin: {}", sanitize(&error.to_string())));
+            self.progress.suspend(|| crate::output::stderr_line!("tocsin: {}", sanitize(&error.to_string())));
         }
     }
 }
@@ -142,7 +142,7 @@ fn report_rejected_rules(report: &tocsin_sigma::LoadReport, quiet: bool) {
     }
     for rule in &report.rules {
         if let RuleStatus::Rejected(error) = &rule.status {
-            eprintln!("tocsin: rule rejected: {}", sanitize(&error.to_string()));
+            crate::output::stderr_line!("tocsin: rule rejected: {}", sanitize(&error.to_string()));
         }
     }
 }
@@ -203,8 +203,8 @@ fn write_table(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
     }
 
     for ((level, title), group) in by_rule {
-        let total: u64 = group.iter().map(|a| a.count).sum();
-        writeln!(out, "[{}] {} ({} alert{})", level.0, sanitize(title), total, if total == 1 { "" } else { "s" })?;
+        let occurrences: u64 = group.iter().map(|a| a.count).sum();
+        writeln!(out, "[{}] {} ({}, {})", level.0, sanitize(title), plural(group.len() as u64, "alert"), plural(occurrences, "occurrence"))?;
         for alert in group {
             let mut entities = Vec::new();
             for field in ["host.name", "user.name", "source.ip", "cloud.instance.id", "aws.access_key_id", "process.executable"] {
@@ -275,12 +275,18 @@ fn print_summary(outcome: &HuntOutcome, shown: &[&Alert], stats: &[FileStats], d
         suppressed
     );
 
-    let mut per_rule: BTreeMap<&str, u64> = BTreeMap::new();
+    // Per rule: alerts after collapsing identical ones, and the occurrences they stand for.
+    let mut per_rule: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for alert in shown {
-        *per_rule.entry(alert.rule.title.as_str()).or_default() += alert.count;
+        let (alerts, occurrences) = per_rule.entry(alert.rule.title.as_str()).or_default();
+        *alerts += 1;
+        *occurrences += alert.count;
     }
-    for (title, count) in per_rule {
-        let _ = writeln!(err, "  {count:>6}  {}", sanitize(title));
+    if !per_rule.is_empty() {
+        let _ = writeln!(err, "alerts and occurrences per rule:");
+    }
+    for (title, (alerts, occurrences)) in per_rule {
+        let _ = writeln!(err, "  {alerts:>6} {occurrences:>7}  {}", sanitize(title));
     }
 
     if !outcome.matches_per_file.is_empty() {
@@ -374,6 +380,11 @@ impl StoreSession {
             list_ids(&joined),
         ))
     }
+}
+
+/// Formats a count with its noun, singular or plural: "1 alert", "3 alerts".
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
 }
 
 fn list_ids(ids: &[i64]) -> String {

@@ -18,7 +18,7 @@ use tocsin_incident::{metrics, report, timeline};
 use tocsin_store::incidents::{IncidentFilter, IncidentRow};
 use tocsin_store::{Entity, Store};
 
-use crate::commands::store_args::{StoreArgs, StoreConfig, current_user, open_store, runtime};
+use crate::commands::store_args::{StoreArgs, StoreConfig, current_user, open_existing_store, open_store, runtime};
 use crate::exit::Status;
 use crate::output::sanitize;
 
@@ -249,11 +249,19 @@ pub enum UserCommand {
     List,
 }
 
+/// Returns whether a command only reads the store, so that it must not create one.
+fn is_read_only(command: &IncidentCommand) -> bool {
+    matches!(command, IncidentCommand::List { .. } | IncidentCommand::Show { .. } | IncidentCommand::Report { .. } | IncidentCommand::Metrics { .. })
+}
+
 pub fn run(args: &IncidentArgs, config: &StoreConfig) -> Result<Status> {
     // Reading needs no user; a change fails below when none can be determined.
     let user = current_user(&args.store, config);
     runtime()?.block_on(async {
-        let store = open_store(&args.store, config).await?;
+        let store = match is_read_only(&args.command) {
+            true => open_existing_store(&args.store, config).await?,
+            false => open_store(&args.store, config).await?,
+        };
         let actor = match user {
             Ok(name) => Ok(Actor::load(&store, &name).await?),
             Err(error) => Err(error),

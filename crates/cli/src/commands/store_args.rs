@@ -122,6 +122,23 @@ pub fn store_url(args: &StoreArgs, config: &StoreConfig) -> Result<String> {
 /// Opens (and migrates) the store the flags and configuration name.
 pub async fn open_store(args: &StoreArgs, config: &StoreConfig) -> Result<Store> {
     let url = store_url(args, config)?;
+    open_url(&url, args, config).await
+}
+
+/// Opens the store for a command that only reads it: a SQLite file that does not exist is an
+/// error, not a new empty store, so that a mistyped `--store` cannot report an empty list or an
+/// intact audit log.
+pub async fn open_existing_store(args: &StoreArgs, config: &StoreConfig) -> Result<Store> {
+    let url = store_url(args, config)?;
+    if let tocsin_store::Location::Sqlite(path) = tocsin_store::Location::parse(&url)?
+        && !path.exists()
+    {
+        bail!("no store at {}: check --store or TOCSIN_STORE (tocsin hunt creates the store on first use)", path.display());
+    }
+    open_url(&url, args, config).await
+}
+
+async fn open_url(url: &str, args: &StoreArgs, config: &StoreConfig) -> Result<Store> {
     let audit_key = match std::env::var("TOCSIN_AUDIT_KEY") {
         Ok(key) if !key.is_empty() => Some(key.into_bytes()),
         _ => config.audit.key.clone().map(String::into_bytes),
@@ -131,7 +148,7 @@ pub async fn open_store(args: &StoreArgs, config: &StoreConfig) -> Result<Store>
         evidence_dir: args.evidence_dir.clone().or_else(|| config.evidence_dir.clone()),
         ..StoreOptions::default()
     };
-    Store::open_with(&url, options).await.map_err(anyhow::Error::from)
+    Store::open_with(url, options).await.map_err(anyhow::Error::from)
 }
 
 /// Returns the acting user: `--as` or `TOCSIN_USER`, the configuration's `user`, else the OS
