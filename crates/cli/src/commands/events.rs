@@ -255,20 +255,24 @@ fn progress_bar(quiet: bool, _inputs: usize) -> ProgressBar {
 }
 
 fn print_stats(stats: &[FileStats]) {
+    // Files finish in any order on several threads; the table lists them by path.
+    let mut stats: Vec<&FileStats> = stats.iter().collect();
+    stats.sort_by(|a, b| a.path.cmp(&b.path));
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{:<60} {:<24} {:>10} {:>10} {:>8} {:>8}", "file", "format", "records", "events", "errors", "skipped");
-    for file in stats {
+    // The path goes last, so that long paths do not push the counts out of their columns.
+    let _ = writeln!(err, "{:<24} {:>10} {:>10} {:>8} {:>8}  {}", "format", "records", "events", "errors", "skipped", "file");
+    for file in &stats {
         let format = file.format.map_or("-", |f| f.name());
         let skipped: u64 = file.skipped.values().sum();
         let _ = writeln!(
             err,
-            "{:<60} {:<24} {:>10} {:>10} {:>8} {:>8}",
-            sanitize(&file.path),
+            "{:<24} {:>10} {:>10} {:>8} {:>8}  {}",
             format,
             file.records,
             file.events,
             file.errors,
-            skipped
+            skipped,
+            sanitize(&file.path)
         );
     }
 

@@ -155,7 +155,9 @@ pub enum IncidentCommand {
     },
     /// Write the review report.
     Report {
+        /// Incident id, as `incident list` shows it.
         id: i64,
+        /// Markdown, or one self-contained HTML file.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
         format: ReportFormatArg,
         /// Write to FILE instead of standard output.
@@ -523,7 +525,7 @@ fn list_cells(i: &IncidentRow) -> Vec<String> {
         i.category.clone().unwrap_or_default(),
         i.alert_count.to_string(),
         i.assignee.clone().unwrap_or_default(),
-        i.last_activity_at.to_rfc3339(),
+        i.last_activity_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         i.title.clone(),
     ]
 }
