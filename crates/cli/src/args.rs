@@ -9,15 +9,15 @@ use crate::exit::EXIT_STATUS_HELP;
 #[command(name = "tocsin", version, after_help = EXIT_STATUS_HELP)]
 pub struct Cli {
     /// Configuration file (TOML). Default: $XDG_CONFIG_HOME/tocsin/config.toml, if it exists.
-    #[arg(long, global = true, env = "TOCSIN_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "TOCSIN_CONFIG", value_name = "FILE", help_heading = "Global options")]
     pub config: Option<PathBuf>,
 
     /// More log output on stderr (-v info, -vv debug, -vvv trace). TOCSIN_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
     /// Only errors on stderr; no progress bar.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
     #[command(subcommand)]
