@@ -119,9 +119,31 @@ pub async fn classify_incident(
 
     let alerts: Vec<AlertRecord> = store.incident_alerts(id).await?.into_iter().map(|(a, _, _)| a.alert).collect();
     let mut tx = store.begin_write(&actor.name).await?;
+    match classify_in(&mut tx, actor, id, policy, inventory, request, &alerts).await {
+        Ok(row) => {
+            tx.commit().await?;
+            Ok(row)
+        }
+        Err(error) => {
+            tx.rollback().await?;
+            Err(error)
+        }
+    }
+}
+
+/// The part of [`classify_incident`] inside its write transaction; an error rolls it back.
+async fn classify_in(
+    tx: &mut tocsin_store::WriteTx<'_>,
+    actor: &Actor,
+    id: i64,
+    policy: &Policy,
+    inventory: &Inventory,
+    request: &ClassifyRequest,
+    alerts: &[AlertRecord],
+) -> Result<IncidentRow> {
     let incident = tx.incident(id).await?;
     let previous: Option<ClassificationRecord> = serde_json::from_value(incident.classification.clone()).ok();
-    let computed = match assess_alerts(policy, inventory, &alerts) {
+    let computed = match assess_alerts(policy, inventory, alerts) {
         Some(assessment) => assessment,
         None => match previous {
             Some(record) => record.computed,
@@ -172,7 +194,5 @@ pub async fn classify_incident(
     if moves_to_classified {
         tx.set_state(id, State::Classified.name(), Utc::now(), Some("classified")).await?;
     }
-    let row = tx.incident(id).await?;
-    tx.commit().await?;
-    Ok(row)
+    Ok(tx.incident(id).await?)
 }

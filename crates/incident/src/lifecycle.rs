@@ -224,10 +224,18 @@ pub async fn move_incident(
     reason: Option<&str>,
 ) -> Result<Transition> {
     let mut tx = store.begin_write(&actor.name).await?;
-    let incident = tx.incident(id).await?;
-    let from = State::parse(&incident.state)
-        .ok_or_else(|| IncidentError::Invalid(format!("incident {id} has an unknown state {:?} in the store", incident.state)))?;
-    check_move(id, actor, from, to)?;
+    let checked = async {
+        let incident = tx.incident(id).await?;
+        let from = State::parse(&incident.state)
+            .ok_or_else(|| IncidentError::Invalid(format!("incident {id} has an unknown state {:?} in the store", incident.state)))?;
+        check_move(id, actor, from, to)
+    }
+    .await;
+    if let Err(error) = checked {
+        tx.rollback().await?;
+        return Err(error);
+    }
+
     let transition = tx.set_state(id, to.name(), at.unwrap_or_else(Utc::now), reason).await?;
     tx.commit().await?;
     Ok(transition)

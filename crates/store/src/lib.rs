@@ -232,6 +232,14 @@ impl<'s> WriteTx<'s> {
         Ok(entry)
     }
 
+    /// Rolls back and releases the write lock at once. Dropping a `WriteTx` also rolls back,
+    /// but the driver sends that rollback only when the connection is next used, so until then
+    /// the connection sits idle in its transaction and keeps the lock every writer waits for.
+    /// Error paths inside a transaction call this.
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.txn.rollback().await?)
+    }
+
     /// Commits, then records the new chain head beside a SQLite store.
     pub async fn commit(self) -> Result<()> {
         let WriteTx { store, txn, head, audited, .. } = self;
