@@ -109,18 +109,7 @@ impl fmt::Display for EvidenceRef {
     /// element of a JSON document. The file digest is left out: it is known only once the
     /// whole file is read, and alert ids, which hash this text, must not depend on timing.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.path)?;
-        if let Some(line) = self.line {
-            write!(f, ":line {line}")?;
-        } else if let Some(record) = self.record_id {
-            write!(f, ":record {record}")?;
-        } else if let Some(offset) = self.offset {
-            write!(f, ":offset {offset}")?;
-        }
-        if let Some(index) = self.index {
-            write!(f, "#{index}")?;
-        }
-        Ok(())
+        tocsin_event::write_reference(f, &self.path, self.line, self.record_id, self.offset, self.index)
     }
 }
 

@@ -234,7 +234,13 @@ impl Worker<'_> {
         if self.matched.is_empty() {
             return;
         }
-        *self.matches_per_file.entry(event.evidence.source.path.clone()).or_default() += self.matched.len() as u64;
+        let path = &event.evidence.source.path;
+        match self.matches_per_file.get_mut(path) {
+            Some(count) => *count += self.matched.len() as u64,
+            None => {
+                self.matches_per_file.insert(path.clone(), self.matched.len() as u64);
+            }
+        }
         for &rule in &self.matched {
             if self.detector.correlates {
                 self.correlation_inputs.push((rule, Arc::clone(&event)));

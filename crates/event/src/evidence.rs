@@ -76,19 +76,33 @@ impl fmt::Display for Evidence {
     /// Formats as `path:line N`, `path:record N`, `path:offset N` or `path[#index]`, the most
     /// precise reference first.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source.path)?;
-        if let Some(line) = self.line {
-            write!(f, ":line {line}")?;
-        } else if let Some(record) = self.record_id {
-            write!(f, ":record {record}")?;
-        } else if let Some(offset) = self.offset {
-            write!(f, ":offset {offset}")?;
-        }
-        if let Some(index) = self.index {
-            write!(f, "#{index}")?;
-        }
-        Ok(())
+        write_reference(f, &self.source.path, self.line, self.record_id, self.offset, self.index)
     }
+}
+
+/// Writes an evidence reference as `path:line N`, `path:record N` or `path:offset N` (the most
+/// precise position the record has), then `#index` for an element of a JSON document. Alerts
+/// hash this text into their ids, so it must stay stable.
+pub fn write_reference(
+    out: &mut impl fmt::Write,
+    path: &str,
+    line: Option<u64>,
+    record_id: Option<u64>,
+    offset: Option<u64>,
+    index: Option<u64>,
+) -> fmt::Result {
+    out.write_str(path)?;
+    if let Some(line) = line {
+        write!(out, ":line {line}")?;
+    } else if let Some(record) = record_id {
+        write!(out, ":record {record}")?;
+    } else if let Some(offset) = offset {
+        write!(out, ":offset {offset}")?;
+    }
+    if let Some(index) = index {
+        write!(out, "#{index}")?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

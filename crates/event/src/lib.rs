@@ -27,7 +27,7 @@ mod value;
 
 pub use ecs::{ecs_aliases, SYSTEM_FIELDS};
 pub use event::{Event, Field, Schema};
-pub use evidence::{Evidence, SourceRef};
+pub use evidence::{write_reference, Evidence, SourceRef};
 pub use time::{Precision, Timestamp};
 pub use value::Value;
 

@@ -13,17 +13,12 @@ impl RuleSet {
     }
 
     /// Returns the group-by values a match of `rule` has for correlation `index`, in the
-    /// correlation's `group-by` order, as the engine computes them; `None` when the
+    /// correlation's `group-by` order, as the engine computes them. Returns `None` when the
     /// correlation does not use the rule.
     pub fn correlation_group(&self, index: usize, rule: RuleIdx, event: &Event) -> Option<Vec<String>> {
         let definition = &self.correlations[index];
         let position = definition.rules.iter().position(|&r| r == rule)?;
-        let group = definition
-            .group_by
-            .iter()
-            .map(|field| event.get(self.fields().name(field.per_rule[position])).map(|v| v.to_text()).unwrap_or_default())
-            .collect();
-        Some(group)
+        Some(crate::correlation::group_values(definition, self.fields(), position, event))
     }
 
     /// Returns the tags of correlation `index`.

@@ -170,6 +170,15 @@ fn value_text(value: &Value) -> String {
     value.to_text()
 }
 
+/// Returns the group-by values of `event`, matched by the rule at `rule_pos` of `def`, in
+/// `group-by` order; a missing field gives an empty string.
+pub(crate) fn group_values(def: &CorrelationDef, fields: &FieldTable, rule_pos: usize, event: &Event) -> Vec<String> {
+    def.group_by
+        .iter()
+        .map(|g| event.get(fields.name(g.per_rule[rule_pos])).map(value_text).unwrap_or_default())
+        .collect()
+}
+
 /// Builds the observation of one matched event for one correlation, or `None` (counted)
 /// when it cannot take part.
 fn observe(
@@ -187,11 +196,7 @@ fn observe(
         stats.without_timestamp += 1;
         return None;
     };
-    let group = def
-        .group_by
-        .iter()
-        .map(|g| event.get(fields.name(g.per_rule[rule_pos])).map(value_text).unwrap_or_default())
-        .collect();
+    let group = group_values(def, fields, rule_pos, event);
     let mut text = None;
     let mut number = None;
     match def.kind {
