@@ -53,8 +53,8 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    // The evtx crate logs every damaged record it meets; tocsin's EVTX decoder reports those
-    // itself with file and offset, so the crate's own lines are off unless TOCSIN_LOG asks.
+    // The evtx crate logs every damaged record it meets. tocsin's EVTX decoder reports those
+    // itself with file and offset, so the crate's own lines are off unless TOCSIN_LOG enables them.
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},evtx=off")));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();

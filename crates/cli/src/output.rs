@@ -1,8 +1,8 @@
 //! Writing events for people and machines.
 //!
-//! Log content is attacker-controlled. JSON escapes control characters by itself; text meant
-//! for a terminal (tables, error messages) goes through [`sanitize`] so that a crafted log line
-//! cannot move the cursor, recolour the screen or hide a line with escape sequences.
+//! Log content is attacker-controlled. JSON escapes control characters by itself. Text meant
+//! for a terminal (tables, error messages) goes through [`sanitize`], so that a crafted log
+//! line cannot move the cursor, recolour the screen or hide a line with escape sequences.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -50,8 +50,8 @@ fn needs_escape(c: char) -> bool {
     c != '\t' && c != '\n' && (c.is_control() || ('\u{80}'..='\u{9f}').contains(&c))
 }
 
-/// The columns of CSV and table output: the ECS fields that say what happened, where and by
-/// whom. Each is looked up through the event's aliases, so it works for every schema.
+/// The columns of CSV and table output: the ECS fields that name the action, the place and the
+/// actor. Each is looked up through the event's aliases, so it works for every schema.
 pub const COLUMNS: &[(&str, &str)] = &[
     ("@timestamp", "time"),
     ("tocsin.schema", "schema"),

@@ -109,7 +109,8 @@ fn windows_openssh_brute_force() {
     assert_eq!(titled(&alerts, "SSH Client Exceeded Maximum Authentication Attempts").len(), 1);
 }
 
-/// The sbousseaden files whose Sysmon events show winpwnage run by `C:\Python27\python.exe`.
+/// Returns the sbousseaden files whose Sysmon events show winpwnage run by
+/// `C:\Python27\python.exe`.
 fn winpwnage_files(dir: &Path) -> Vec<PathBuf> {
     let index = std::fs::read_to_string(dir.join("INDEX.csv")).unwrap();
     index

@@ -247,7 +247,7 @@ fn postgres_store_via_url() {
 }
 
 /// A command that only reads the store must not create one at a mistyped path: an empty list
-/// or an "intact" audit log would look like a real answer.
+/// or an "intact" audit log would look like a real result.
 #[test]
 fn read_only_commands_need_existing_store() {
     let dir = tempfile::tempdir().unwrap();

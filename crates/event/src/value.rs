@@ -8,7 +8,7 @@ use crate::{Str, Timestamp};
 /// A typed field value.
 ///
 /// Decoders store the most specific type they can prove: `EventID` is an integer, `source.ip`
-/// an address. Sigma matching compares across types the way the specification asks (an
+/// an address. Sigma matching compares across types as the specification requires (an
 /// integer rule value matches the string `"4688"`), so a decoder that cannot tell may store a
 /// string.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +102,7 @@ impl Value {
         }
     }
 
-    /// Converts a JSON scalar or array into a value; objects become their JSON text, because
+    /// Converts a JSON scalar or array into a value. Objects become their JSON text, because
     /// decoders flatten objects into dotted field names before they get here.
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {

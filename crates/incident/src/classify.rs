@@ -131,7 +131,8 @@ pub async fn classify_incident(
     }
 }
 
-/// The part of [`classify_incident`] inside its write transaction; an error rolls it back.
+/// Runs the part of [`classify_incident`] inside its write transaction. The caller rolls the
+/// transaction back on an error.
 async fn classify_in(
     tx: &mut tocsin_store::WriteTx<'_>,
     actor: &Actor,

@@ -88,8 +88,8 @@ pub fn decode_path(path: &Path, options: &Options, out: &mut dyn Output) -> Vec<
     let source = SourceRef::new(display.clone());
 
     // SAFETY: the map is read-only. A file truncated by another process while we read it can
-    // fault (SIGBUS); log files under analysis are expected to be at rest, and tailing live
-    // files is a separate source that reads through `read`.
+    // fault (SIGBUS). Log files under analysis are expected to be at rest, and tailing live
+    // files will be a separate source that reads through `read`.
     let map = match unsafe { memmap2::Mmap::map(&file) } {
         Ok(map) => map,
         Err(_) => {
@@ -331,7 +331,7 @@ pub fn decode_bytes_input(name: &str, data: &[u8], options: &Options, out: &mut 
 }
 
 /// Decodes an input in memory as `format`, without sniffing or opening archives: what a
-/// fuzz target for one decoder needs, and what a caller uses when it knows the format.
+/// fuzz target for one decoder needs, and what a caller uses when the format is given.
 pub fn decode_bytes_as(format: Format, name: &str, data: &[u8], options: &Options, out: &mut dyn Output) -> FileStats {
     let source = SourceRef::new(name);
     let mut stats = FileStats { path: name.to_string(), format: Some(format), ..Default::default() };

@@ -54,9 +54,9 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// Returns the next non-empty line as text, for a decoder of a line format, and counts
-    /// each line read as a record of `ctx`. Handles what every line format shares: a line over
-    /// the length limit is reported and skipped; invalid UTF-8 is decoded lossily and reported
-    /// once per input; blank lines are skipped and counted. An I/O error ends the input.
+    /// each line read as a record of `ctx`. A line over the length limit is reported and
+    /// skipped. Invalid UTF-8 is decoded lossily and reported once per input. Blank lines are
+    /// skipped and counted. An I/O error ends the input.
     pub fn next_text(&mut self, ctx: &mut Context<'_>) -> Option<io::Result<TextLine<'_>>> {
         let (number, offset, start, end) = loop {
             let next = match self.read_line()? {

@@ -13,7 +13,8 @@ pub struct Options {
     /// Field order of VPC Flow Logs records in files without a header line, as AWS writes the
     /// format string: `version account-id interface-id ...` (the `${...}` form is accepted).
     pub flow_log_format: Option<String>,
-    /// Longest line a text decoder accepts, in bytes; longer lines are skipped and reported.
+    /// Maximum line length a text decoder accepts, in bytes. Longer lines are skipped and
+    /// reported.
     pub max_line_bytes: usize,
     /// Largest archive member or stream that is read whole into memory (EVTX inside an
     /// archive, JSON documents), in bytes.
@@ -26,7 +27,7 @@ pub struct Options {
     /// Decode every input (after opening archives) as this format instead of sniffing it.
     pub format: Option<Format>,
     /// Count an input whose format is not recognised as skipped instead of as an error. For
-    /// files found by walking a folder, which often holds READMEs and other non-log files;
+    /// files found by walking a folder, which often contains READMEs and other non-log files;
     /// a file named on the command line that cannot be recognised stays an error.
     pub skip_unrecognised: bool,
 }

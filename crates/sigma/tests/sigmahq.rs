@@ -37,7 +37,7 @@ fn sigmahq_rules_accepted() {
 }
 
 /// Regression samples that hold more matching records than their info.yml `match_count`
-/// says, with the number of records that do match, counted by hand from the sample:
+/// gives, with the number of records that do match, counted by hand from the sample:
 /// SigmaHQ's own runner only warns when a rule matches more often than the count.
 const MORE_MATCHES_THAN_COUNTED: &[(&str, usize, &str)] = &[
     ("0b9ad457-2554-44c1-82c2-d56a99c42377", 3, "three of the five files written are AnyDesk user.conf variants"),

@@ -1,9 +1,9 @@
 //! `tocsin events`: decode logs and print their events.
 //!
-//! Files are decoded in parallel, one file per worker; events reach the single writer in
+//! Files are decoded in parallel, one file per worker. Events reach the single writer in
 //! batches through a bounded channel, so memory stays flat whatever the input size. Events of
-//! one file keep their order; batches of files decoded at the same time interleave (each line
-//! names its file). `--threads 1` gives strict file order.
+//! one file keep their order, while batches of files decoded at the same time interleave
+//! (each line names its file). `--threads 1` gives strict file order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufWriter, IsTerminal, Write};

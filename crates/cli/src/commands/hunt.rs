@@ -1,8 +1,8 @@
 //! `tocsin hunt`: decode logs, run the rules, print the alerts.
 //!
 //! Files are decoded and matched on all cores, one file per task, each thread with its own
-//! matching state; nothing but the matched events is kept. Correlations run once every file
-//! is read, over the matches sorted by time.
+//! matching state. Only the matched events are kept. Correlations run once every file is
+//! read, over the matches sorted by time.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
