@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// How finely the source recorded a time. Kept so that output never claims more precision
 /// than the log had: an RFC 3164 syslog line is to the second, EVTX to 100 ns.
@@ -64,6 +64,36 @@ impl Ord for Timestamp {
 impl fmt::Display for Timestamp {
     /// Formats as RFC 3339 in UTC with a `Z` suffix and as many fraction digits as the source had.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written digit by digit: every Windows event has a timestamp, and keyword searches and
+        // JSON output render it, so chrono's general formatter (which allocates) was a visible
+        // share of matching time. Years outside 0..=9999 and leap seconds take chrono's path.
+        let date = self.time.date_naive();
+        let clock = self.time.time();
+        let nanos = clock.nanosecond();
+        let year = date.year();
+        if (0..=9999).contains(&year) && nanos < 1_000_000_000 {
+            let mut buf = *b"0000-00-00T00:00:00.000000000Z";
+            put_digits(&mut buf[0..4], year as u32);
+            put_digits(&mut buf[5..7], date.month());
+            put_digits(&mut buf[8..10], date.day());
+            put_digits(&mut buf[11..13], clock.hour());
+            put_digits(&mut buf[14..16], clock.minute());
+            put_digits(&mut buf[17..19], clock.second());
+            let digits = match self.precision {
+                Precision::Seconds => 0,
+                Precision::Millis => 3,
+                Precision::Micros => 6,
+                Precision::Nanos => 9,
+            };
+            let mut len = 19;
+            if digits > 0 {
+                put_digits(&mut buf[20..20 + digits], nanos / 10u32.pow(9 - digits as u32));
+                len = 20 + digits;
+            }
+            buf[len] = b'Z';
+            len += 1;
+            return f.write_str(std::str::from_utf8(&buf[..len]).expect("ASCII digits"));
+        }
         let format = match self.precision {
             Precision::Seconds => SecondsFormat::Secs,
             Precision::Millis => SecondsFormat::Millis,
@@ -71,6 +101,14 @@ impl fmt::Display for Timestamp {
             Precision::Nanos => SecondsFormat::Nanos,
         };
         f.write_str(&self.time.to_rfc3339_opts(format, true))
+    }
+}
+
+/// Writes `value` in decimal into all of `out`, padded with leading zeros.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -83,6 +121,25 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2023-07-10T11:45:01.123456+02:00").unwrap();
         assert_eq!(t.precision, Precision::Micros);
         assert_eq!(t.to_string(), "2023-07-10T09:45:01.123456Z");
+    }
+
+    #[test]
+    fn display_matches_chrono_for_every_precision() {
+        let cases = [
+            ("0001-01-01T00:00:00.000000001Z", Precision::Nanos),
+            ("1999-12-31T23:59:59.999Z", Precision::Millis),
+            ("2024-02-29T07:05:09.000120Z", Precision::Micros),
+            ("9999-12-31T23:59:59Z", Precision::Seconds),
+        ];
+        for (text, precision) in cases {
+            let t = Timestamp::parse_rfc3339(text).unwrap();
+            assert_eq!(t.precision, precision);
+            assert_eq!(t.to_string(), text);
+            let format = [SecondsFormat::Secs, SecondsFormat::Millis, SecondsFormat::Micros, SecondsFormat::Nanos];
+            for (p, f) in [Precision::Seconds, Precision::Millis, Precision::Micros, Precision::Nanos].into_iter().zip(format) {
+                assert_eq!(Timestamp::new(t.time, p).to_string(), t.time.to_rfc3339_opts(f, true));
+            }
+        }
     }
 
     #[test]

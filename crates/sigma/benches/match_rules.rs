@@ -1,11 +1,13 @@
-//! Evaluation rate of the SigmaHQ `rules/windows` rules (and of all rule folders) over the
-//! events of the SigmaHQ regression samples, on one thread.
+//! Evaluation rate of the SigmaHQ `rules/windows` rules (and of all rule folders) on one
+//! thread, over events already decoded.
 //!
-//! Needs `TOCSIN_TEST_DATA` (the shared data folder). There are two event sets. The SigmaHQ
-//! regression samples are read from their JSON renderings until the EVTX decoder of
-//! tocsin-ingest can read the `.evtx` files, and nearly every one is an attack sample that
-//! some rule matches. The Windows logs of the OTRF Security Datasets (nxlog JSON lines) mix
-//! ordinary and attack events from lab hosts.
+//! Needs `TOCSIN_TEST_DATA` (the sample data folder). There are three event sets:
+//! - `evtx_samples`: every `.evtx` file of the samples, decoded by tocsin-ingest, which is what
+//!   `tocsin hunt` evaluates. Most are attack samples from several public collections.
+//! - `regression_samples`: the SigmaHQ regression samples from their JSON renderings; nearly
+//!   every event is an attack that some rule matches.
+//! - `otrf_windows`: the Windows logs of the OTRF Security Datasets (nxlog JSON lines), which
+//!   mix ordinary and attack events from lab hosts and carry a long rendered `Message`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -70,6 +72,18 @@ fn collect_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Decodes every `.evtx` file under `dir` with the decoder `tocsin hunt` uses.
+fn evtx_events(dir: &Path) -> Vec<Event> {
+    let mut files = Vec::new();
+    collect_ext(dir, "evtx", &mut files);
+    files.sort();
+    let mut out = tocsin_ingest::Collect::default();
+    for file in &files {
+        tocsin_ingest::decode_path(file, &tocsin_ingest::Options::default(), &mut out);
+    }
+    out.events
+}
+
 fn load_rules(root: &Path, folders: &[&str]) -> RuleSet {
     let start = Instant::now();
     let mut builder = RuleSetBuilder::new();
@@ -91,12 +105,13 @@ fn bench(c: &mut Criterion) {
     files.sort();
     let samples: Vec<Event> = files.iter().flat_map(|f| events_from_evtx_json(f).expect("sample JSON")).collect();
     let otrf = otrf_events(&data.join("otrf-security-datasets/datasets/atomic/windows"), 50_000);
-    eprintln!("{} regression-sample events, {} OTRF events", samples.len(), otrf.len());
+    let evtx = evtx_events(&data);
+    eprintln!("{} EVTX events, {} regression-sample events, {} OTRF events", evtx.len(), samples.len(), otrf.len());
     let root = data.join("sigmahq-rules");
     let windows = load_rules(&root, &["rules/windows"]);
     let all = load_rules(&root, &["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance"]);
 
-    for (group_name, events) in [("regression_samples", &samples), ("otrf_windows", &otrf)] {
+    for (group_name, events) in [("evtx_samples", &evtx), ("regression_samples", &samples), ("otrf_windows", &otrf)] {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Elements(events.len() as u64));
         group.sample_size(10);

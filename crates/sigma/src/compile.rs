@@ -23,6 +23,8 @@ pub type FieldId = u32;
 #[derive(Clone, Debug, Default)]
 pub struct FieldTable {
     names: Vec<String>,
+    /// Whether the name contains a dot, so that it may be an ECS alias of the event.
+    dotted: Vec<bool>,
     ids: FastMap<String, FieldId>,
 }
 
@@ -33,6 +35,7 @@ impl FieldTable {
         }
         let id = self.names.len() as FieldId;
         self.names.push(name.to_string());
+        self.dotted.push(name.contains('.'));
         self.ids.insert(name.to_string(), id);
         id
     }
@@ -43,6 +46,11 @@ impl FieldTable {
 
     pub fn name(&self, id: FieldId) -> &str {
         &self.names[id as usize]
+    }
+
+    /// Whether the name contains a dot (see [`FieldTable`]); read on every field lookup.
+    pub fn is_dotted(&self, id: FieldId) -> bool {
+        self.dotted[id as usize]
     }
 
     pub fn len(&self) -> usize {
@@ -70,7 +78,8 @@ pub enum StrMatch {
     Exact(Box<str>),
     Prefix(Box<str>),
     Suffix(Box<str>),
-    Contains(memmem::Finder<'static>),
+    /// Boxed: a finder is a few hundred bytes, and every value test would otherwise be as large.
+    Contains(Box<memmem::Finder<'static>>),
     Glob(Box<[GlobPiece]>),
 }
 
@@ -514,37 +523,18 @@ impl LazyRegex {
 pub struct LazyAutomaton {
     literals: Box<[Box<str>]>,
     compiled: OnceLock<aho_corasick::AhoCorasick>,
-    /// The same literals matched ASCII case-insensitively, for ASCII text that was not folded;
-    /// `None` inside when a literal is not ASCII.
-    ascii_insensitive: OnceLock<Option<aho_corasick::AhoCorasick>>,
 }
 
 impl LazyAutomaton {
     pub fn new(literals: Box<[Box<str>]>) -> LazyAutomaton {
-        LazyAutomaton { literals, compiled: OnceLock::new(), ascii_insensitive: OnceLock::new() }
+        LazyAutomaton { literals, compiled: OnceLock::new() }
     }
 
-    pub fn is_match(&self, text: &str) -> bool {
+    pub fn is_match(&self, text: impl AsRef<[u8]>) -> bool {
         let automaton = self.compiled.get_or_init(|| {
             aho_corasick::AhoCorasick::new(self.literals.iter().map(|l| l.as_bytes())).expect("contains automaton within size limits")
         });
-        automaton.is_match(text)
-    }
-
-    /// Searches ASCII `text` that was not case-folded; equal to folding it first because the
-    /// literals are folded and ASCII. Returns `None` when a literal is not ASCII.
-    pub fn is_match_ascii_unfolded(&self, text: &str) -> Option<bool> {
-        let automaton = self.ascii_insensitive.get_or_init(|| {
-            if !self.literals.iter().all(|l| l.is_ascii()) {
-                return None;
-            }
-            let automaton = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(self.literals.iter().map(|l| l.as_bytes()))
-                .expect("contains automaton within size limits");
-            Some(automaton)
-        });
-        automaton.as_ref().map(|a| a.is_match(text))
+        automaton.is_match(text.as_ref())
     }
 }
 
@@ -572,7 +562,7 @@ pub fn compile_pattern(pattern: &Pattern, cased: bool) -> StrTest {
         [Piece::Lit(s)] => StrMatch::Exact(lit(s)),
         [Piece::Lit(s), Piece::Star] => StrMatch::Prefix(lit(s)),
         [Piece::Star, Piece::Lit(s)] => StrMatch::Suffix(lit(s)),
-        [Piece::Star, Piece::Lit(s), Piece::Star] => StrMatch::Contains(memmem::Finder::new(lit(s).as_bytes()).into_owned()),
+        [Piece::Star, Piece::Lit(s), Piece::Star] => StrMatch::Contains(Box::new(memmem::Finder::new(lit(s).as_bytes()).into_owned())),
         pieces => StrMatch::Glob(
             pieces
                 .iter()

@@ -1,93 +1,179 @@
 //! Rule indexing: which rules can still match an event.
 //!
-//! For each rule the index derives a necessary condition from its match tree: a set of
-//! (field, literal) pairs such that the rule can only match when at least one literal occurs
-//! in the folded text of its field. Literals of all rules in a log-source bucket are compiled
-//! into one Aho-Corasick automaton per field, and an event runs each automaton once over the
-//! field. Only the rules whose literals were found, plus the rules without a usable literal,
-//! are evaluated. The condition is only ever necessary, never sufficient, so the full match tree
-//! still decides.
+//! For each rule the index derives necessary conditions from its match tree: up to
+//! [`MAX_CLAUSES`] clauses, each a set of (field, literal) alternatives of which at least one
+//! must occur in the folded text of its field. A rule is a candidate only when every one of its
+//! clauses has a hit, so `Image|endswith: \csi.exe` and `Company: Microsoft Corporation`
+//! together keep the rule away from every other Microsoft process. Keyword searches without a
+//! field give clauses too; their literals are searched in the folded text of all the event's
+//! values.
+//!
+//! Literals of all rules in a log-source bucket are compiled into one Aho-Corasick automaton
+//! per field, and an event runs each automaton once over the field. Rules without any clause
+//! are always evaluated. The clauses are only ever necessary, never sufficient, so the full
+//! match tree still decides.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::HashMap;
 
-use crate::compile::{FieldId, Node, ValueTest};
+use crate::compile::{FieldId, FieldTest, Node, ValueTest};
 use crate::matcher::EvalCtx;
 
-/// (field, folded literal) alternatives; the rule needs at least one.
-type Requirement = Vec<(FieldId, String)>;
+/// The most clauses kept per rule; the mask of satisfied clauses is one byte.
+pub const MAX_CLAUSES: usize = 8;
 
-/// Derives the required literals of a match tree, or `None` when no literal is required
-/// (negations, regular expressions, keywords, numeric tests and similar).
-pub fn required_literals(node: &Node) -> Option<Requirement> {
-    match node {
-        Node::Test(test) => {
-            let field = test.field?;
-            if test.negate {
-                return None;
-            }
-            let group_literals = |group: &Vec<ValueTest>| -> Option<Requirement> {
-                let mut out = Vec::new();
-                for value in group {
-                    match value {
-                        ValueTest::Str(s) => out.push((field, s.required_literal()?)),
-                        ValueTest::Regex { literals, .. } => {
-                            out.extend(literals.as_ref()?.iter().map(|lit| (field, lit.clone())));
+/// The most literals of a field for which a quick SIMD check runs before the automaton.
+const QUICK_CHECK_LITERALS: usize = 64;
+
+/// Stands for "any value of the event" in a clause of a keyword search.
+pub const KEYWORDS: FieldId = FieldId::MAX;
+
+/// (field, folded literal) alternatives; a rule that has this clause needs at least one.
+type Clause = Vec<(FieldId, String)>;
+
+/// Derives the clauses of a match tree: every one must hold for the tree to match. Negations,
+/// numeric tests, `null` and similar values give none.
+pub fn required_clauses(node: &Node) -> Vec<Clause> {
+    let mut clauses = match node {
+        Node::Test(test) => test_clauses(test),
+        Node::And(items) => items.iter().flat_map(required_clauses).collect(),
+        Node::Or(items) => or_clauses(items),
+        Node::Not(_) | Node::Const(_) => Vec::new(),
+    };
+    clauses.retain(|clause| !clause.is_empty());
+    clauses.sort_by_key(|clause| std::cmp::Reverse(score(clause)));
+    clauses.dedup();
+    clauses.truncate(MAX_CLAUSES);
+    clauses
+}
+
+/// The clauses a rule is indexed by: the best one, and the others whose literals are all long
+/// enough to be rare. A short literal such as `-` or `.exe` is found in most events, so it
+/// costs search time and filters out almost nothing.
+fn indexed_clauses(node: &Node) -> Vec<Clause> {
+    let mut clauses = required_clauses(node);
+    let mut kept = 0;
+    clauses.retain(|clause| {
+        kept += 1;
+        kept == 1 || shortest(clause) >= MIN_EXTRA_LITERAL
+    });
+    clauses
+}
+
+/// Shortest literal, in bytes, of a clause that is not a rule's best one.
+const MIN_EXTRA_LITERAL: usize = 4;
+
+fn shortest(clause: &Clause) -> usize {
+    clause.iter().map(|(_, lit)| lit.len()).min().unwrap_or(0)
+}
+
+/// Clauses of an `Or`: by distribution, `(a ∧ b) ∨ (c ∧ d)` implies `a ∨ c`, `a ∨ d`,
+/// `b ∨ c` and `b ∨ d`. Taking one clause from each branch gives a clause of the whole, so
+/// `EventID: 517 ∧ Provider_Name: Security` or `EventID: 1102 ∧ ...` keeps the selective
+/// `EventID` pair. The product is bounded by [`MAX_CLAUSES`]; past that each branch gives its
+/// best clause only.
+fn or_clauses(items: &[Node]) -> Vec<Clause> {
+    let mut branches = Vec::with_capacity(items.len());
+    for item in items {
+        let clauses = required_clauses(item);
+        if clauses.is_empty() {
+            return Vec::new();
+        }
+        branches.push(clauses);
+    }
+    let product = branches.iter().try_fold(1usize, |acc, b| acc.checked_mul(b.len()).filter(|&n| n <= MAX_CLAUSES));
+    if product.is_none() {
+        branches.iter_mut().for_each(|b| b.truncate(1));
+    }
+
+    let mut combined: Vec<Clause> = vec![Vec::new()];
+    for branch in &branches {
+        combined = combined
+            .iter()
+            .flat_map(|prefix| {
+                branch.iter().map(move |clause| {
+                    let mut union = prefix.clone();
+                    union.extend(clause.iter().cloned());
+                    union
+                })
+            })
+            .collect();
+    }
+    combined
+}
+
+fn test_clauses(test: &FieldTest) -> Vec<Clause> {
+    if test.negate {
+        return Vec::new();
+    }
+    let field = test.field.unwrap_or(KEYWORDS);
+    let group_clause = |group: &Vec<ValueTest>| -> Option<Clause> {
+        let mut out = Vec::new();
+        for value in group {
+            match value {
+                ValueTest::Str(s) => out.push((field, s.required_literal()?)),
+                ValueTest::Regex { literals, .. } => {
+                    out.extend(literals.as_ref()?.iter().map(|lit| (field, lit.clone())));
+                }
+                ValueTest::AnyContains { literals, cased, .. } => {
+                    for literal in literals.iter() {
+                        let mut folded = String::new();
+                        if *cased {
+                            crate::matcher::fold_into(literal, &mut folded);
+                        } else {
+                            folded.push_str(literal);
                         }
-                        ValueTest::AnyContains { literals, cased, .. } => {
-                            for literal in literals.iter() {
-                                let mut folded = String::new();
-                                if *cased {
-                                    crate::matcher::fold_into(literal, &mut folded);
-                                } else {
-                                    folded.push_str(literal);
-                                }
-                                if folded.is_empty() {
-                                    return None;
-                                }
-                                out.push((field, folded));
-                            }
+                        if folded.is_empty() {
+                            return None;
                         }
-                        _ => return None,
+                        out.push((field, folded));
                     }
                 }
-                Some(out)
-            };
-            if test.all {
-                test.values.iter().filter_map(group_literals).max_by_key(score)
-            } else {
-                let mut out = Vec::new();
-                for group in &test.values {
-                    out.extend(group_literals(group)?);
-                }
-                Some(out)
+                _ => return None,
             }
         }
-        Node::And(items) => items.iter().filter_map(required_literals).max_by_key(score),
-        Node::Or(items) => {
-            let mut out = Vec::new();
-            for item in items.iter() {
-                out.extend(required_literals(item)?);
+        Some(out)
+    };
+    if test.all {
+        // `|all`: every value group must match, so each one is a clause of its own.
+        test.values.iter().filter_map(group_clause).collect()
+    } else {
+        let mut out = Vec::new();
+        for group in &test.values {
+            match group_clause(group) {
+                Some(clause) => out.extend(clause),
+                None => return Vec::new(),
             }
-            Some(out)
         }
-        Node::Not(_) | Node::Const(_) => None,
+        vec![out]
     }
 }
 
-/// Ranks requirements: longer shortest literal first, then fewer alternatives.
-fn score(requirement: &Requirement) -> (usize, std::cmp::Reverse<usize>) {
-    let shortest = requirement.iter().map(|(_, lit)| lit.len()).min().unwrap_or(0);
-    (shortest.min(8), std::cmp::Reverse(requirement.len()))
+/// Ranks clauses: longer shortest literal first, then fewer alternatives.
+fn score(clause: &Clause) -> (usize, std::cmp::Reverse<usize>) {
+    (shortest(clause).min(8), std::cmp::Reverse(clause.len()))
+}
+
+/// What finding one literal tells: clause `bit` of `rule` holds, and the rule is a candidate
+/// once its mask of satisfied clauses equals `full`.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    rule: u32,
+    bit: u8,
+    full: u8,
 }
 
 struct FieldAutomaton {
     field: FieldId,
     automaton: AhoCorasick,
+    /// For a field with few literals, a SIMD searcher (Teddy) that tells whether any literal
+    /// occurs at all, about ten times faster than the automaton. Most fields of most events
+    /// contain none, and only then is the automaton's overlapping search skipped.
+    quick: Option<packed::Searcher>,
     /// Number of the automaton's first pattern among all patterns of the rule set, so that a
     /// pattern found several times in one event is handled once.
     pattern_base: u32,
-    rules_of_pattern: Vec<Box<[u32]>>,
+    hits_of_pattern: Vec<Box<[Hit]>>,
 }
 
 /// The index of the rules of one log-source bucket.
@@ -102,38 +188,47 @@ impl BucketIndex {
     pub fn build(rules: &[(u32, &Node)]) -> BucketIndex {
         let mut pattern_count = 0;
         let mut always = Vec::new();
-        let mut per_field: HashMap<FieldId, HashMap<String, Vec<u32>>> = HashMap::new();
-        for (rule, node) in rules {
-            match required_literals(node) {
-                Some(requirement) if !requirement.is_empty() => {
-                    for (field, literal) in requirement {
-                        let list = per_field.entry(field).or_default().entry(literal).or_default();
-                        if list.last() != Some(rule) {
-                            list.push(*rule);
-                        }
+        let mut per_field: HashMap<FieldId, HashMap<String, Vec<Hit>>> = HashMap::new();
+        for &(rule, node) in rules {
+            let clauses = indexed_clauses(node);
+            if clauses.is_empty() {
+                always.push(rule);
+                continue;
+            }
+            let full = (1u16 << clauses.len()).wrapping_sub(1) as u8;
+            for (bit, clause) in clauses.into_iter().enumerate() {
+                let hit = Hit { rule, bit: 1 << bit, full };
+                for (field, literal) in clause {
+                    let hits = per_field.entry(field).or_default().entry(literal).or_default();
+                    if !hits.iter().any(|h| h.rule == rule && h.bit == hit.bit) {
+                        hits.push(hit);
                     }
                 }
-                _ => always.push(*rule),
             }
         }
         let mut automata = Vec::new();
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by_key(|(field, _)| *field);
         for (field, literals) in fields {
-            let mut literals: Vec<(String, Vec<u32>)> = literals.into_iter().collect();
-            literals.sort();
+            let mut literals: Vec<(String, Vec<Hit>)> = literals.into_iter().collect();
+            literals.sort_by(|a, b| a.0.cmp(&b.0));
             let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
+                .match_kind(MatchKind::Standard).prefilter(false)
                 // NOTE: a DFA (`AhoCorasickKind::DFA`) ran about 30% fewer instructions per
                 // event on the OTRF Windows logs under callgrind, but added about 150 ms to
                 // start-up and showed no wall-time gain on the shared 2-core machine, so the
                 // default stays. Worth re-measuring on an idle machine.
                 .build(literals.iter().map(|(lit, _)| lit.as_bytes()))
                 .expect("literal automaton within size limits");
+            let quick = if literals.len() <= QUICK_CHECK_LITERALS {
+                packed::Config::new().builder().extend(literals.iter().map(|(lit, _)| lit.as_bytes())).build()
+            } else {
+                None
+            };
             let pattern_base = pattern_count;
             pattern_count += literals.len() as u32;
-            let rules_of_pattern = literals.into_iter().map(|(_, rules)| rules.into_boxed_slice()).collect();
-            automata.push(FieldAutomaton { field, automaton, pattern_base, rules_of_pattern });
+            let hits_of_pattern = literals.into_iter().map(|(_, hits)| hits.into_boxed_slice()).collect();
+            automata.push(FieldAutomaton { field, automaton, quick, pattern_base, hits_of_pattern });
         }
         BucketIndex { always, automata }
     }
@@ -141,17 +236,18 @@ impl BucketIndex {
     /// Adds the rules of this bucket that can still match to the scratch candidate list.
     pub fn collect_candidates(&self, ctx: &mut EvalCtx) {
         let epoch = ctx.scratch.epoch();
-        let mut seen = std::mem::take(&mut ctx.scratch.seen);
         let mut candidates = std::mem::take(&mut ctx.scratch.candidates);
         let mut patterns_seen = std::mem::take(&mut ctx.scratch.patterns_seen);
-        for &rule in &self.always {
-            if seen[rule as usize] != epoch {
-                seen[rule as usize] = epoch;
-                candidates.push(rule);
-            }
-        }
+        let mut clause_epoch = std::mem::take(&mut ctx.scratch.clause_epoch);
+        let mut clause_mask = std::mem::take(&mut ctx.scratch.clause_mask);
+        candidates.extend_from_slice(&self.always);
+
         for field in &self.automata {
-            let Some(text) = ctx.folded_for_index(field.field) else { continue };
+            let text = if field.field == KEYWORDS { Some(ctx.keyword_text()) } else { ctx.folded_for_index(field.field).map(str::as_bytes) };
+            let Some(text) = text else { continue };
+            if field.quick.as_ref().is_some_and(|quick| quick.find(text).is_none()) {
+                continue;
+            }
             for found in field.automaton.find_overlapping_iter(text) {
                 let pattern = found.pattern().as_usize();
                 let global = field.pattern_base as usize + pattern;
@@ -159,17 +255,23 @@ impl BucketIndex {
                     continue;
                 }
                 patterns_seen[global] = epoch;
-                for &rule in field.rules_of_pattern[pattern].iter() {
-                    if seen[rule as usize] != epoch {
-                        seen[rule as usize] = epoch;
-                        candidates.push(rule);
+                for hit in field.hits_of_pattern[pattern].iter() {
+                    let rule = hit.rule as usize;
+                    let before = if clause_epoch[rule] == epoch { clause_mask[rule] } else { 0 };
+                    let after = before | hit.bit;
+                    clause_epoch[rule] = epoch;
+                    clause_mask[rule] = after;
+                    if after == hit.full && before != hit.full {
+                        candidates.push(hit.rule);
                     }
                 }
             }
         }
-        ctx.scratch.seen = seen;
-        ctx.scratch.patterns_seen = patterns_seen;
+
         ctx.scratch.candidates = candidates;
+        ctx.scratch.patterns_seen = patterns_seen;
+        ctx.scratch.clause_epoch = clause_epoch;
+        ctx.scratch.clause_mask = clause_mask;
     }
 
     /// Adds `offset` to the pattern numbers of this bucket.
@@ -179,6 +281,6 @@ impl BucketIndex {
 
     /// Number of literal patterns over all automata of this bucket.
     pub fn pattern_count(&self) -> u32 {
-        self.automata.iter().map(|a| a.rules_of_pattern.len() as u32).sum()
+        self.automata.iter().map(|a| a.hits_of_pattern.len() as u32).sum()
     }
 }

@@ -6,7 +6,6 @@
 //! `tests/no_allocation.rs` checks. Lists take a slower path that allocates, because each
 //! element is compared on its own.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -64,14 +63,24 @@ pub struct Scratch {
     slots: Vec<Slot>,
     raw: String,
     folded: String,
-    keyword_epoch: u32,
+    /// Folded text of every scalar of the event joined by NUL, for keyword searches and their
+    /// index, with the range of each scalar.
+    keyword_folded_epoch: u32,
+    keyword_folded: Vec<u8>,
+    keyword_folded_spans: Vec<(u32, u32)>,
+    keyword_render: String,
+    /// Original text of every scalar, in the same order, for keyword tests that need it.
+    keyword_raw_epoch: u32,
     keyword_raw: String,
-    keyword_folded: String,
-    /// Raw and folded ranges of each scalar of the event, for keyword searches.
-    keyword_spans: Vec<[u32; 4]>,
-    /// Folded non-ASCII strings for the keyword fast path.
-    keyword_non_ascii: String,
-    pub(crate) seen: Vec<u32>,
+    keyword_raw_spans: Vec<(u32, u32)>,
+    /// Field name and id seen at each position of the previous events (see
+    /// [`EvalCtx::preload`]).
+    name_cache: Vec<(String, Option<FieldId>)>,
+    /// The rule set whose field ids `name_cache` holds.
+    serial: u64,
+    /// Per rule: the epoch of its clause mask and the mask of clauses the index found.
+    pub(crate) clause_epoch: Vec<u32>,
+    pub(crate) clause_mask: Vec<u8>,
     pub(crate) patterns_seen: Vec<u32>,
     pub(crate) candidates: Vec<u32>,
 }
@@ -82,20 +91,26 @@ impl Scratch {
     }
 
     /// Starts a new event: invalidates all cached fields without touching them.
-    pub(crate) fn reset(&mut self, fields: usize, rules: usize, patterns: usize) {
+    pub(crate) fn reset(&mut self, serial: u64, fields: usize, rules: usize, patterns: usize) {
+        if self.serial != serial {
+            self.serial = serial;
+            self.name_cache.clear();
+        }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.slots.iter_mut().for_each(|s| s.epoch = 0);
-            self.keyword_epoch = 0;
-            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.keyword_folded_epoch = 0;
+            self.keyword_raw_epoch = 0;
+            self.clause_epoch.iter_mut().for_each(|s| *s = 0);
             self.patterns_seen.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         if self.slots.len() < fields {
             self.slots.resize(fields, EMPTY_SLOT);
         }
-        if self.seen.len() < rules {
-            self.seen.resize(rules, 0);
+        if self.clause_epoch.len() < rules {
+            self.clause_epoch.resize(rules, 0);
+            self.clause_mask.resize(rules, 0);
         }
         if self.patterns_seen.len() < patterns {
             self.patterns_seen.resize(patterns, 0);
@@ -124,12 +139,83 @@ pub struct EvalCtx<'a> {
 fn write_value(value: &Value, out: &mut String) {
     match value {
         Value::Str(s) => out.push_str(s),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => push_int(*i, out),
         other => {
             let _ = other.write_text(out);
         }
+    }
+}
+
+/// Writes an integer in decimal. Most Windows event fields are integers, and this runs for each
+/// of them, several times faster than `write!`.
+fn push_int(value: i64, out: &mut String) {
+    let (digits, start) = int_digits(value);
+    digits[start..].iter().for_each(|&d| out.push(char::from(d)));
+}
+
+/// The decimal digits of `value`, with its sign, in `digits[start..]`.
+fn int_digits(value: i64) -> ([u8; 20], usize) {
+    let mut digits = [0u8; 20];
+    let mut n = value.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        start -= 1;
+        digits[start] = b'-';
+    }
+    (digits, start)
+}
+
+/// Appends the folded text of each scalar of `value` to `out`, NUL before each but the first,
+/// recording each one's range. `render` is a buffer for values that are not strings.
+fn push_folded_scalars(value: &Value, out: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>, render: &mut String) {
+    match value {
+        Value::List(items) => items.iter().for_each(|item| push_folded_scalars(item, out, spans, render)),
+        Value::Null => {}
+        value => {
+            if !out.is_empty() {
+                out.push(0);
+            }
+            let start = out.len();
+            match value {
+                Value::Str(s) if s.is_ascii() => {
+                    out.extend_from_slice(s.as_bytes());
+                    lowercase_ascii(&mut out[start..]);
+                }
+                Value::Str(s) => {
+                    render.clear();
+                    fold_into(s, render);
+                    out.extend_from_slice(render.as_bytes());
+                }
+                Value::Int(i) => {
+                    let (digits, first) = int_digits(*i);
+                    out.extend_from_slice(&digits[first..]);
+                }
+                value => {
+                    // Booleans, floats, addresses and timestamps render as ASCII.
+                    render.clear();
+                    write_value(value, render);
+                    out.extend_from_slice(render.as_bytes());
+                    lowercase_ascii(&mut out[start..]);
+                }
+            }
+            spans.push((start as u32, out.len() as u32));
+        }
+    }
+}
+
+/// Lower-cases ASCII letters in a form the compiler turns into SIMD instructions, unlike
+/// `make_ascii_lowercase`, which showed as about 3 instructions a byte.
+fn lowercase_ascii(bytes: &mut [u8]) {
+    for byte in bytes {
+        *byte |= ((byte.wrapping_sub(b'A') < 26) as u8) << 5;
     }
 }
 
@@ -149,10 +235,29 @@ impl<'a> EvalCtx<'a> {
     /// After this, a field without a slot is missing under its source name, so [`Self::load`]
     /// only needs the slower [`Event::get`] for names that can be ECS aliases (they contain a
     /// dot) or that the log source renames.
+    ///
+    /// Events of one source mostly repeat the same field names in the same order, so the field
+    /// id found for each position is remembered and reused when the next event has the same
+    /// name there, which saves hashing the name.
     pub fn preload(&mut self) {
         let event = self.event;
-        for field in event.fields() {
-            if let Some(id) = self.fields.id(&field.name)
+        for (position, field) in event.fields().iter().enumerate() {
+            let cache = &mut self.scratch.name_cache;
+            let id = match cache.get_mut(position) {
+                Some((name, id)) if name.as_str() == field.name.as_str() => *id,
+                Some((name, id)) => {
+                    name.clear();
+                    name.push_str(&field.name);
+                    *id = self.fields.id(&field.name);
+                    *id
+                }
+                None => {
+                    let id = self.fields.id(&field.name);
+                    cache.push((field.name.to_string(), id));
+                    id
+                }
+            };
+            if let Some(id) = id
                 && self.scratch.slots[id as usize].epoch != self.scratch.epoch
             {
                 self.fill(id, Some(&field.value));
@@ -168,8 +273,8 @@ impl<'a> EvalCtx<'a> {
         if slot.epoch == epoch {
             return slot.state;
         }
-        let name = self.fields.name(id);
-        let value = if self.preloaded && !name.contains('.') && !self.field_map.iter().any(|(from, _)| *from == name) {
+        let renamed = !self.field_map.is_empty() && self.field_map.iter().any(|(from, _)| *from == self.fields.name(id));
+        let value = if self.preloaded && !self.fields.is_dotted(id) && !renamed {
             None
         } else {
             self.lookup(id)
@@ -323,143 +428,61 @@ impl<'a> EvalCtx<'a> {
         }
     }
 
-    /// Renders and folds every scalar of the event once, for keyword searches.
-    fn ensure_keyword_texts(&mut self) {
+    /// Returns the folded text of every scalar of the event, joined by NUL so that a literal
+    /// without NUL is found only inside one value. Built once per event.
+    pub fn keyword_text(&mut self) -> &[u8] {
         let scratch = &mut *self.scratch;
-        if scratch.keyword_epoch == scratch.epoch {
+        if scratch.keyword_folded_epoch != scratch.epoch {
+            scratch.keyword_folded_epoch = scratch.epoch;
+            scratch.keyword_folded.clear();
+            scratch.keyword_folded_spans.clear();
+            for field in self.event.fields() {
+                push_folded_scalars(&field.value, &mut scratch.keyword_folded, &mut scratch.keyword_folded_spans, &mut scratch.keyword_render);
+            }
+        }
+        &self.scratch.keyword_folded
+    }
+
+    /// Renders the original text of every scalar, in the order of [`Self::keyword_text`].
+    fn ensure_keyword_raw(&mut self) {
+        let scratch = &mut *self.scratch;
+        if scratch.keyword_raw_epoch == scratch.epoch {
             return;
         }
-        scratch.keyword_epoch = scratch.epoch;
+        scratch.keyword_raw_epoch = scratch.epoch;
         scratch.keyword_raw.clear();
-        scratch.keyword_folded.clear();
-        scratch.keyword_spans.clear();
+        scratch.keyword_raw_spans.clear();
         for field in self.event.fields() {
             for_each_scalar(&field.value, &mut |value| {
-                if !scratch.keyword_folded.is_empty() {
-                    // NUL separates the values, so a search over the joined text finds a
-                    // literal only inside one value.
-                    scratch.keyword_folded.push('\0');
-                }
-                let raw_start = scratch.keyword_raw.len() as u32;
+                let start = scratch.keyword_raw.len() as u32;
                 write_value(value, &mut scratch.keyword_raw);
-                let raw_end = scratch.keyword_raw.len() as u32;
-                let folded_start = scratch.keyword_folded.len() as u32;
-                fold_into(&scratch.keyword_raw[raw_start as usize..], &mut scratch.keyword_folded);
-                let folded_end = scratch.keyword_folded.len() as u32;
-                scratch.keyword_spans.push([raw_start, raw_end, folded_start, folded_end]);
+                scratch.keyword_raw_spans.push((start, scratch.keyword_raw.len() as u32));
             });
         }
     }
 
-    /// Searches every field of the event; a value matches when any field matches it.
+    /// Searches every value of the event; a rule value matches when any event value matches it.
     fn eval_keywords(&mut self, test: &FieldTest) -> bool {
-        let mut non_ascii = std::mem::take(&mut self.scratch.keyword_non_ascii);
-        let fast = self.keywords_without_folding(test, &mut non_ascii);
-        self.scratch.keyword_non_ascii = non_ascii;
-        if let Some(result) = fast {
-            return result != test.negate;
+        self.keyword_text();
+        let needs_raw = test.values.iter().flatten().any(|v| !matches!(v, ValueTest::AnyContains { cased: false, .. } | ValueTest::Str(StrTest { matcher: StrMatch::Contains(_), cased: false })));
+        if needs_raw {
+            self.ensure_keyword_raw();
         }
-        self.ensure_keyword_texts();
-        let this = &*self;
-        let scratch = &*this.scratch;
-        let joined = scratch.keyword_folded.as_str();
-        let check = |v: &ValueTest| {
-            match v {
-                ValueTest::AnyContains { automaton, cased: false, .. } => return automaton.is_match(joined),
-                ValueTest::Str(StrTest { matcher: StrMatch::Contains(finder), cased: false }) => {
-                    return finder.find(joined.as_bytes()).is_some();
-                }
-                _ => {}
-            }
-            scratch.keyword_spans.iter().any(|&[rs, re, fs, fe]| {
-                this.value_matches(v, &scratch.keyword_raw[rs as usize..re as usize], &scratch.keyword_folded[fs as usize..fe as usize])
-            })
+
+        let scratch = &*self.scratch;
+        let joined = scratch.keyword_folded.as_slice();
+        let check = |v: &ValueTest| match v {
+            ValueTest::AnyContains { automaton, cased: false, .. } => automaton.is_match(joined),
+            ValueTest::Str(StrTest { matcher: StrMatch::Contains(finder), cased: false }) => finder.find(joined).is_some(),
+            _ => scratch.keyword_raw_spans.iter().zip(&scratch.keyword_folded_spans).any(|(&(rs, re), &(fs, fe))| {
+                // Each span holds the folded text of one value, which is valid UTF-8.
+                let folded = std::str::from_utf8(&joined[fs as usize..fe as usize]).unwrap_or_default();
+                self.value_matches(v, &scratch.keyword_raw[rs as usize..re as usize], folded)
+            }),
         };
         let group = |alternatives: &Vec<ValueTest>| alternatives.iter().any(check);
         let result = if test.all { test.values.iter().all(group) } else { test.values.iter().any(group) };
         result != test.negate
-    }
-}
-
-impl EvalCtx<'_> {
-    /// Evaluates a keyword test whose values are all case-insensitive `contains` lists straight
-    /// on the event's ASCII strings, folding only the non-ASCII ones (into `non_ascii`, joined
-    /// by NUL). Returns `None` when the test has other values or the event has values other
-    /// than strings, integers, booleans and nulls.
-    fn keywords_without_folding(&self, test: &FieldTest, non_ascii: &mut String) -> Option<bool> {
-        let only_lists = test.values.iter().flatten().all(|v| matches!(v, ValueTest::AnyContains { cased: false, .. }));
-        if !only_lists {
-            return None;
-        }
-        // Integers are written into one stack buffer, so the texts stay borrowed and nothing
-        // is allocated.
-        let mut digits = [0u8; 1024];
-        let mut digits_used = 0;
-        let mut ranges: [(bool, usize, usize); 64] = [(false, 0, 0); 64];
-        let mut strings: [&str; 64] = [""; 64];
-        let mut count = 0;
-        non_ascii.clear();
-
-        for field in self.event.fields() {
-            if count == ranges.len() {
-                return None;
-            }
-            match &field.value {
-                Value::Str(s) if s.is_ascii() => {
-                    strings[count] = s.as_str();
-                    count += 1;
-                }
-                Value::Str(s) => {
-                    non_ascii.push('\0');
-                    fold_into(s, non_ascii);
-                }
-                Value::Int(i) => {
-                    let start = digits_used;
-                    let mut cursor = std::io::Cursor::new(&mut digits[start..]);
-                    std::io::Write::write_fmt(&mut cursor, format_args!("{i}")).ok()?;
-                    digits_used += cursor.position() as usize;
-                    ranges[count] = (true, start, digits_used);
-                    count += 1;
-                }
-                Value::Bool(b) => {
-                    strings[count] = if *b { "true" } else { "false" };
-                    count += 1;
-                }
-                Value::Null => {}
-                _ => return None,
-            }
-        }
-
-        let text_at = |i: usize| -> &str {
-            let (is_digits, start, end) = ranges[i];
-            if is_digits { std::str::from_utf8(&digits[start..end]).unwrap_or("") } else { strings[i] }
-        };
-        let check = |v: &ValueTest| -> Option<bool> {
-            let ValueTest::AnyContains { automaton, .. } = v else { return None };
-            for i in 0..count {
-                if automaton.is_match_ascii_unfolded(text_at(i))? {
-                    return Some(true);
-                }
-            }
-            Some(!non_ascii.is_empty() && automaton.is_match(non_ascii))
-        };
-
-        for group in &test.values {
-            let mut group_matches = false;
-            for value in group {
-                if check(value)? {
-                    group_matches = true;
-                    break;
-                }
-            }
-            if test.all && !group_matches {
-                return Some(false);
-            }
-            if !test.all && group_matches {
-                return Some(true);
-            }
-        }
-        Some(test.all)
     }
 }
 

@@ -454,7 +454,12 @@ pub struct RuleSet {
     /// Total literal patterns over all bucket automata.
     pattern_count: u32,
     pub(crate) correlations: Vec<CorrelationDef>,
+    /// Tells the rule sets of one process apart, so that a [`Scratch`] used with another set
+    /// drops what it remembered about this one's field ids.
+    serial: u64,
 }
+
+static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl RuleSet {
     fn new(rules: Vec<CompiledRule>, fields: FieldTable, correlations: Vec<CorrelationDef>) -> RuleSet {
@@ -486,7 +491,8 @@ impl RuleSet {
             pattern_count += bucket.pattern_count();
             buckets.insert(key, bucket);
         }
-        RuleSet { rules, fields, symbols, buckets, pattern_count, correlations }
+        let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        RuleSet { rules, fields, symbols, buckets, pattern_count, correlations, serial }
     }
 
     pub fn len(&self) -> usize {
@@ -525,7 +531,7 @@ impl RuleSet {
     /// the event's log sources whose required literals occur in the event are evaluated.
     pub fn matches_into(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<RuleIdx>) {
         let routing = route(event);
-        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
+        scratch.reset(self.serial, self.fields.len(), self.rules.len(), self.pattern_count as usize);
         let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch, preloaded: false };
         ctx.preload();
 
@@ -572,7 +578,7 @@ impl RuleSet {
     /// Evaluates one rule against `event`, log source included, without the index.
     pub fn matches_rule(&self, idx: RuleIdx, event: &Event, scratch: &mut Scratch) -> bool {
         let routing = route(event);
-        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
+        scratch.reset(self.serial, self.fields.len(), self.rules.len(), self.pattern_count as usize);
         let rule = &self.rules[idx as usize];
         let ls = &rule.info.logsource;
         if !accepts(ls.product.as_deref(), ls.category.as_deref(), ls.service.as_deref(), &routing) {
@@ -605,7 +611,7 @@ impl RuleSet {
     pub fn matches_unindexed(&self, event: &Event) -> Vec<RuleIdx> {
         let routing = route(event);
         let mut scratch = Scratch::new();
-        scratch.reset(self.fields.len(), self.rules.len(), self.pattern_count as usize);
+        scratch.reset(self.serial, self.fields.len(), self.rules.len(), self.pattern_count as usize);
         let mut ctx = EvalCtx { event, fields: &self.fields, field_map: routing.field_map, scratch: &mut scratch, preloaded: false };
         let mut out = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {

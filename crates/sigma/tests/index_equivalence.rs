@@ -91,6 +91,46 @@ detection:
   k3: ['4688']
   k4: ['useradd']
   condition: 1 of k*
+---
+title: three clauses
+id: 10000000-0000-4000-8000-00000000000b
+logsource: { product: windows, category: process_creation }
+detection:
+  selection:
+    Image|endswith: '\cmd.exe'
+    CommandLine|contains: 'whoami'
+    User: 'SYSTEM'
+  condition: selection
+---
+title: either of two conjunctions
+id: 10000000-0000-4000-8000-00000000000c
+logsource: { product: windows }
+detection:
+  a:
+    EventID: 4688
+    NewProcessName|endswith: '\net.exe'
+  b:
+    EventID: 1
+    CommandLine|contains: '/add'
+  condition: 1 of them
+---
+title: all three substrings
+id: 10000000-0000-4000-8000-00000000000d
+logsource: { product: windows }
+detection:
+  selection:
+    CommandLine|contains|all: ['net', 'user', '/add']
+  condition: selection
+---
+title: cased keyword and field
+id: 10000000-0000-4000-8000-00000000000e
+logsource: { product: windows }
+detection:
+  keywords:
+    '|cased': 'WHOAMI'
+  selection:
+    Image|cased|contains: 'cmd'
+  condition: keywords and selection
 ";
 
 fn rule_set() -> RuleSet {

@@ -113,6 +113,43 @@ fn indexed_matches_unindexed_on_samples() {
     assert!(hits >= events, "only {hits} matches on {events} events");
 }
 
+/// The same check on every event of every `.evtx` file of the samples, decoded by tocsin's
+/// decoder, with the SigmaHQ Windows rules: these events carry integers, timestamps and
+/// non-ASCII text, which the index's keyword and clause paths must handle exactly.
+#[test]
+fn indexed_matches_unindexed_on_evtx_samples() {
+    let Some(data) = common::test_data("indexed_matches_unindexed_on_evtx_samples") else { return };
+    let mut builder = RuleSetBuilder::new();
+    builder.add_path(&data.join("sigmahq-rules/rules/windows")).unwrap();
+    let (set, _report) = builder.build();
+    let mut files = Vec::new();
+    collect_ext(&data, "evtx", &mut files);
+    files.sort();
+    let mut out = tocsin_ingest::Collect::default();
+    for file in &files {
+        tocsin_ingest::decode_path(file, &tocsin_ingest::Options::default(), &mut out);
+    }
+    let mut hits = 0;
+    for event in &out.events {
+        let indexed = set.matches(event);
+        assert_eq!(indexed, set.matches_unindexed(event), "{}", event.evidence);
+        hits += indexed.len();
+    }
+    assert!(files.len() > 500 && out.events.len() > 8000, "{} files, {} events", files.len(), out.events.len());
+    assert!(hits > 1000, "only {hits} matches on {} events", out.events.len());
+}
+
+fn collect_ext(dir: &std::path::Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_ext(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
 fn collect_json(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
