@@ -15,6 +15,7 @@
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::compile::{FieldId, FieldTest, Node, ValueTest};
 use crate::matcher::EvalCtx;
@@ -165,15 +166,43 @@ struct Hit {
 
 struct FieldAutomaton {
     field: FieldId,
+    /// The literals, sorted; pattern numbers are positions in this list.
+    literals: Box<[Box<str>]>,
+    /// Built on first use: most buckets never meet an event in a given hunt (a Linux log never
+    /// reaches the Windows buckets), so building them all up front only lengthens start-up.
+    searchers: OnceLock<Searchers>,
+    /// Number of the automaton's first pattern among all patterns of the rule set, so that a
+    /// pattern found several times in one event is handled once.
+    pattern_base: u32,
+    hits_of_pattern: Vec<Box<[Hit]>>,
+}
+
+struct Searchers {
     automaton: AhoCorasick,
     /// For a field with few literals, a SIMD searcher (Teddy) that tells whether any literal
     /// occurs at all, about ten times faster than the automaton. Most fields of most events
     /// contain none, and only then is the automaton's overlapping search skipped.
     quick: Option<packed::Searcher>,
-    /// Number of the automaton's first pattern among all patterns of the rule set, so that a
-    /// pattern found several times in one event is handled once.
-    pattern_base: u32,
-    hits_of_pattern: Vec<Box<[Hit]>>,
+}
+
+impl Searchers {
+    fn build(literals: &[Box<str>]) -> Searchers {
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            // The rare-byte prefilter stops at nearly every position of Windows paths and
+            // command lines, and cost more instructions per event than it saved. A DFA
+            // (`AhoCorasickKind::DFA`) needs fewer instructions but was slower in wall time on
+            // the EVTX samples (its tables miss the cache) and takes longer to build.
+            .prefilter(false)
+            .build(literals.iter().map(|lit| lit.as_bytes()))
+            .expect("literal automaton within size limits");
+        let quick = if literals.len() <= QUICK_CHECK_LITERALS {
+            packed::Config::new().builder().extend(literals.iter().map(|lit| lit.as_bytes())).build()
+        } else {
+            None
+        };
+        Searchers { automaton, quick }
+    }
 }
 
 /// The index of the rules of one log-source bucket.
@@ -212,23 +241,12 @@ impl BucketIndex {
         for (field, literals) in fields {
             let mut literals: Vec<(String, Vec<Hit>)> = literals.into_iter().collect();
             literals.sort_by(|a, b| a.0.cmp(&b.0));
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard).prefilter(false)
-                // NOTE: a DFA (`AhoCorasickKind::DFA`) ran about 30% fewer instructions per
-                // event on the OTRF Windows logs under callgrind, but added about 150 ms to
-                // start-up and showed no wall-time gain on the shared 2-core machine, so the
-                // default stays. Worth re-measuring on an idle machine.
-                .build(literals.iter().map(|(lit, _)| lit.as_bytes()))
-                .expect("literal automaton within size limits");
-            let quick = if literals.len() <= QUICK_CHECK_LITERALS {
-                packed::Config::new().builder().extend(literals.iter().map(|(lit, _)| lit.as_bytes())).build()
-            } else {
-                None
-            };
             let pattern_base = pattern_count;
             pattern_count += literals.len() as u32;
-            let hits_of_pattern = literals.into_iter().map(|(_, hits)| hits.into_boxed_slice()).collect();
-            automata.push(FieldAutomaton { field, automaton, quick, pattern_base, hits_of_pattern });
+            let (literals, hits): (Vec<String>, Vec<Vec<Hit>>) = literals.into_iter().unzip();
+            let hits_of_pattern = hits.into_iter().map(Vec::into_boxed_slice).collect();
+            let literals = literals.into_iter().map(String::into_boxed_str).collect();
+            automata.push(FieldAutomaton { field, literals, searchers: OnceLock::new(), pattern_base, hits_of_pattern });
         }
         BucketIndex { always, automata }
     }
@@ -245,10 +263,11 @@ impl BucketIndex {
         for field in &self.automata {
             let text = if field.field == KEYWORDS { Some(ctx.keyword_text()) } else { ctx.folded_for_index(field.field).map(str::as_bytes) };
             let Some(text) = text else { continue };
-            if field.quick.as_ref().is_some_and(|quick| quick.find(text).is_none()) {
+            let searchers = field.searchers.get_or_init(|| Searchers::build(&field.literals));
+            if searchers.quick.as_ref().is_some_and(|quick| quick.find(text).is_none()) {
                 continue;
             }
-            for found in field.automaton.find_overlapping_iter(text) {
+            for found in searchers.automaton.find_overlapping_iter(text) {
                 let pattern = found.pattern().as_usize();
                 let global = field.pattern_base as usize + pattern;
                 if patterns_seen[global] == epoch {
