@@ -20,13 +20,13 @@ use std::sync::OnceLock;
 use crate::compile::{FieldId, FieldTest, Node, ValueTest};
 use crate::matcher::EvalCtx;
 
-/// The most clauses kept per rule; the mask of satisfied clauses is one byte.
+/// Maximum number of clauses kept per rule, so that the mask of satisfied clauses fits a byte.
 pub const MAX_CLAUSES: usize = 8;
 
-/// The most literals of a field for which a quick SIMD check runs before the automaton.
+/// Maximum number of literals of a field for which a quick SIMD check runs before the automaton.
 const QUICK_CHECK_LITERALS: usize = 64;
 
-/// Stands for "any value of the event" in a clause of a keyword search.
+/// Field id of a keyword clause, whose literal may occur in any value of the event.
 pub const KEYWORDS: FieldId = FieldId::MAX;
 
 /// (field, folded literal) alternatives; a rule that has this clause needs at least one.
@@ -48,7 +48,7 @@ pub fn required_clauses(node: &Node) -> Vec<Clause> {
     clauses
 }
 
-/// The clauses a rule is indexed by: the best one, and the others whose literals are all long
+/// Returns the clauses a rule is indexed by: the best one, and the others whose literals are all long
 /// enough to be rare. A short literal such as `-` or `.exe` is found in most events, so it
 /// costs search time and filters out almost nothing.
 fn indexed_clauses(node: &Node) -> Vec<Clause> {
@@ -155,8 +155,8 @@ fn score(clause: &Clause) -> (usize, std::cmp::Reverse<usize>) {
     (shortest(clause).min(8), std::cmp::Reverse(clause.len()))
 }
 
-/// What finding one literal tells: clause `bit` of `rule` holds, and the rule is a candidate
-/// once its mask of satisfied clauses equals `full`.
+/// A literal's effect when found: clause `bit` of `rule` is satisfied, and the rule becomes a
+/// candidate once its mask of satisfied clauses equals `full`.
 #[derive(Clone, Copy, Debug)]
 struct Hit {
     rule: u32,
@@ -179,7 +179,7 @@ struct FieldAutomaton {
 
 struct Searchers {
     automaton: AhoCorasick,
-    /// For a field with few literals, a SIMD searcher (Teddy) that tells whether any literal
+    /// For a field with few literals, a SIMD searcher (Teddy) that checks whether any literal
     /// occurs at all, about ten times faster than the automaton. Most fields of most events
     /// contain none, and only then is the automaton's overlapping search skipped.
     quick: Option<packed::Searcher>,

@@ -146,14 +146,14 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
-/// Writes an integer in decimal. Most Windows event fields are integers, and this runs for each
-/// of them, several times faster than `write!`.
+/// Writes an integer in decimal without the formatting machinery of `write!`, because it runs
+/// for every integer of every event.
 fn push_int(value: i64, out: &mut String) {
     let (digits, start) = int_digits(value);
     digits[start..].iter().for_each(|&d| out.push(char::from(d)));
 }
 
-/// The decimal digits of `value`, with its sign, in `digits[start..]`.
+/// Returns the decimal digits of `value`, with its sign, as `digits[start..]`.
 fn int_digits(value: i64) -> ([u8; 20], usize) {
     let mut digits = [0u8; 20];
     let mut n = value.unsigned_abs();
@@ -211,8 +211,7 @@ fn push_folded_scalars(value: &Value, out: &mut Vec<u8>, spans: &mut Vec<(u32, u
     }
 }
 
-/// Lower-cases ASCII letters in a form the compiler turns into SIMD instructions, unlike
-/// `make_ascii_lowercase`, which showed as about 3 instructions a byte.
+/// Lower-cases the ASCII letters of `bytes` in place; other bytes are left as they are.
 fn lowercase_ascii(bytes: &mut [u8]) {
     for byte in bytes {
         *byte |= ((byte.wrapping_sub(b'A') < 26) as u8) << 5;
@@ -475,7 +474,7 @@ impl<'a> EvalCtx<'a> {
             ValueTest::AnyContains { automaton, cased: false, .. } => automaton.is_match(joined),
             ValueTest::Str(StrTest { matcher: StrMatch::Contains(finder), cased: false }) => finder.find(joined).is_some(),
             _ => scratch.keyword_raw_spans.iter().zip(&scratch.keyword_folded_spans).any(|(&(rs, re), &(fs, fe))| {
-                // Each span holds the folded text of one value, which is valid UTF-8.
+                // Each span contains the folded text of one value, which is valid UTF-8.
                 let folded = std::str::from_utf8(&joined[fs as usize..fe as usize]).unwrap_or_default();
                 self.value_matches(v, &scratch.keyword_raw[rs as usize..re as usize], folded)
             }),
