@@ -220,13 +220,28 @@ fn lowercase_ascii(bytes: &mut [u8]) {
 
 impl<'a> EvalCtx<'a> {
     /// Looks up a field by its rule name, trying the log source's rename when it is missing.
+    ///
+    /// When the event has the name twice, the later field wins: decoders put a Windows event's
+    /// System fields before its EventData and UserData, and rules mean the data. Event 104
+    /// names the cleared log `Channel` in its UserData, which the log-clearing rules test,
+    /// while log-source routing reads the System `Channel`.
     pub fn lookup(&self, id: FieldId) -> Option<&'a Value> {
         let name = self.fields.name(id);
-        if let Some(value) = self.event.get(name) {
+        if let Some(value) = self.get(name) {
             return Some(value);
         }
         let mapped = self.field_map.iter().find(|(from, _)| *from == name)?.1;
-        self.event.get(mapped)
+        self.get(mapped)
+    }
+
+    /// Looks up a field by source name, the last one of that name first, then as an ECS
+    /// alias (see [`Self::lookup`]).
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        let event = self.event;
+        match event.fields().iter().rev().find(|field| field.name.as_str() == name) {
+            Some(field) => Some(&field.value),
+            None => event.get(name),
+        }
     }
 
     /// Fills the slots of all event fields that some rule names, in one pass over the event.
@@ -256,9 +271,8 @@ impl<'a> EvalCtx<'a> {
                     id
                 }
             };
-            if let Some(id) = id
-                && self.scratch.slots[id as usize].epoch != self.scratch.epoch
-            {
+            // A later field of the same name replaces an earlier one, as in `lookup`.
+            if let Some(id) = id {
                 self.fill(id, Some(&field.value));
             }
         }
@@ -642,6 +656,33 @@ mod tests {
         let v4: IpAddr = "192.0.2.0".parse().unwrap();
         assert!(in_network(parse_ip("::ffff:192.0.2.7").unwrap(), v4, 24));
         assert!(parse_ip("-").is_none());
+    }
+
+    #[test]
+    fn later_field_of_same_name_wins() {
+        use tocsin_event::{Evidence, Schema, SourceRef};
+
+        let rules = r"
+title: cleared log
+logsource: { product: windows, service: system }
+detection:
+  selection:
+    EventID: 104
+    Channel: Application
+  condition: selection
+";
+        let mut builder = crate::RuleSetBuilder::new();
+        builder.add_str(rules, None);
+        let (set, _) = builder.build();
+
+        // Event 104 as decoded: the System channel first, then the cleared log from UserData.
+        let mut event = Event::new(Schema::Windows, Evidence::record(SourceRef::new("test"), 1));
+        event.push("EventID", Value::Int(104));
+        event.push("Channel", "System");
+        event.push("Channel", "Application");
+        assert_eq!(crate::route(&event).services, &["system"]);
+        assert_eq!(set.matches(&event), vec![0]);
+        assert_eq!(set.matches_unindexed(&event), vec![0]);
     }
 
     #[test]

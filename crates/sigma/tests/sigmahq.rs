@@ -98,7 +98,7 @@ fn indexed_matches_unindexed_on_samples() {
     }
     let (set, _report) = builder.build();
     let mut files = Vec::new();
-    collect_json(&data.join("sigma-regression-data"), &mut files);
+    collect_ext(&data.join("sigma-regression-data"), "json", &mut files);
     let mut events = 0;
     let mut hits = 0;
     for file in files {
@@ -135,8 +135,34 @@ fn indexed_matches_unindexed_on_evtx_samples() {
         assert_eq!(indexed, set.matches_unindexed(event), "{}", event.evidence);
         hits += indexed.len();
     }
-    assert!(files.len() > 500 && out.events.len() > 8000, "{} files, {} events", files.len(), out.events.len());
+    assert!(files.len() > 500, "only {} EVTX files", files.len());
+    assert!(out.events.len() > 8000, "only {} events", out.events.len());
     assert!(hits > 1000, "only {hits} matches on {} events", out.events.len());
+}
+
+/// Event 104 names the cleared log `Channel` in its UserData, beside the System `Channel`.
+/// The two SigmaHQ log-clearing rules split on the cleared log: of the 90 clearings in this
+/// sample one is of an important log (System), and the other 89 belong to the general rule.
+#[test]
+fn cleared_log_rules_read_userdata_channel() {
+    let Some(data) = common::test_data("cleared_log_rules_read_userdata_channel") else { return };
+    let folder = data.join("sigmahq-rules/rules/windows/builtin/system/microsoft_windows_eventlog");
+    let mut builder = RuleSetBuilder::new();
+    builder.add_path(&folder.join("win_system_susp_eventlog_cleared.yml")).unwrap();
+    builder.add_path(&folder.join("win_system_eventlog_cleared.yml")).unwrap();
+    let (set, _report) = builder.build();
+    let important = set.find("100ef69e-3327-481c-8e5c-6d80d9507556").unwrap();
+    let general = set.find("a62b37e0-45d3-48d9-a517-90c1a1b0186b").unwrap();
+
+    let sample = data.join("evtx-to-mitre-attack/TA0005-Defense Evasion/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx");
+    let mut out = tocsin_ingest::Collect::default();
+    tocsin_ingest::decode_path(&sample, &tocsin_ingest::Options::default(), &mut out);
+    let clearings = out.events.iter().filter(|e| e.get_i64("EventID") == Some(104)).count();
+    let count = |rule| out.events.iter().filter(|e| set.matches(e).contains(&rule)).count();
+
+    assert_eq!(clearings, 90);
+    assert_eq!(count(important), 1);
+    assert_eq!(count(general), 89);
 }
 
 fn collect_ext(dir: &std::path::Path, ext: &str, out: &mut Vec<PathBuf>) {
@@ -145,17 +171,6 @@ fn collect_ext(dir: &std::path::Path, ext: &str, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect_ext(&path, ext, out);
         } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
-}
-
-fn collect_json(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect_json(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
         }
     }
