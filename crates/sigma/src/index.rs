@@ -2,14 +2,16 @@
 //!
 //! For each rule the index derives necessary conditions from its match tree: up to
 //! [`MAX_CLAUSES`] clauses, each a set of (field, literal) alternatives of which at least one
-//! must occur in the folded text of its field. A rule is a candidate only when every one of its
+//! must occur in the folded text of its field, or be all of it for a whole value. A rule is a candidate only when every one of its
 //! clauses has a hit, so `Image|endswith: \csi.exe` and `Company: Microsoft Corporation`
 //! together keep the rule away from every other Microsoft process. Keyword searches without a
 //! field give clauses too; their literals are searched in the folded text of all the event's
 //! values.
 //!
-//! Literals of all rules in a log-source bucket are compiled into one Aho-Corasick automaton
-//! per field, and an event runs each automaton once over the field. Rules without any clause
+//! Substring literals of all rules in a log-source bucket are compiled into one Aho-Corasick
+//! automaton per field, and an event runs each automaton once over the field. Whole values
+//! (`EventID: 4624`, `Image: C:\Windows\System32\cmd.exe` without wildcards) go into a hash map
+//! per field instead, looked up once with the field's whole text. Rules without any clause
 //! are always evaluated. The clauses are only ever necessary, never sufficient, so the full
 //! match tree still decides.
 
@@ -17,7 +19,8 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::compile::{FieldId, FieldTest, Node, ValueTest};
+use crate::compile::{FieldId, FieldTest, Node, StrMatch, ValueTest};
+use crate::hash::FastMap;
 use crate::matcher::EvalCtx;
 
 /// Maximum number of clauses kept per rule, so that the mask of satisfied clauses fits a byte.
@@ -29,12 +32,29 @@ const QUICK_CHECK_LITERALS: usize = 64;
 /// Field id of a keyword clause, whose literal may occur in any value of the event.
 pub const KEYWORDS: FieldId = FieldId::MAX;
 
-/// (field, folded literal) alternatives; a rule that has this clause needs at least one.
-type Clause = Vec<(FieldId, String)>;
+/// One alternative of a clause: a folded literal that must occur in the folded text of a field,
+/// or, when `exact`, be all of it (for a list, all of one element).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Literal {
+    field: FieldId,
+    text: String,
+    exact: bool,
+}
+
+impl Literal {
+    /// Returns how rarely the literal is expected to be found, from 1 to 8. A whole value (`EventID:
+    /// 4624`) is rare however short; a substring is rarer the longer it is.
+    fn strength(&self) -> usize {
+        if self.exact { 8 } else { self.text.len().min(8) }
+    }
+}
+
+/// Alternatives of which a rule that has this clause needs at least one.
+type Clause = Vec<Literal>;
 
 /// Derives the clauses of a match tree: every one must hold for the tree to match. Negations,
 /// numeric tests, `null` and similar values give none.
-pub fn required_clauses(node: &Node) -> Vec<Clause> {
+fn required_clauses(node: &Node) -> Vec<Clause> {
     let mut clauses = match node {
         Node::Test(test) => test_clauses(test),
         Node::And(items) => items.iter().flat_map(required_clauses).collect(),
@@ -48,24 +68,24 @@ pub fn required_clauses(node: &Node) -> Vec<Clause> {
     clauses
 }
 
-/// Returns the clauses a rule is indexed by: the best one, and the others whose literals are all long
-/// enough to be rare. A short literal such as `-` or `.exe` is found in most events, so it
-/// costs search time and filters out almost nothing.
+/// Returns the clauses a rule is indexed by: the best one, and the others whose literals are all
+/// whole values or long enough to be rare. A short substring such as `-` or `.exe` is found in
+/// most events, so it costs search time and filters out almost nothing.
 fn indexed_clauses(node: &Node) -> Vec<Clause> {
     let mut clauses = required_clauses(node);
     let mut kept = 0;
     clauses.retain(|clause| {
         kept += 1;
-        kept == 1 || shortest(clause) >= MIN_EXTRA_LITERAL
+        kept == 1 || weakest(clause) >= MIN_EXTRA_STRENGTH
     });
     clauses
 }
 
-/// Shortest literal, in bytes, of a clause that is not a rule's best one.
-const MIN_EXTRA_LITERAL: usize = 4;
+/// Least [`Literal::strength`] of a clause that is not a rule's best one.
+const MIN_EXTRA_STRENGTH: usize = 4;
 
-fn shortest(clause: &Clause) -> usize {
-    clause.iter().map(|(_, lit)| lit.len()).min().unwrap_or(0)
+fn weakest(clause: &Clause) -> usize {
+    clause.iter().map(Literal::strength).min().unwrap_or(0)
 }
 
 /// Clauses of an `Or`: by distribution, `(a ∧ b) ∨ (c ∧ d)` implies `a ∨ c`, `a ∨ d`,
@@ -112,9 +132,12 @@ fn test_clauses(test: &FieldTest) -> Vec<Clause> {
         let mut out = Vec::new();
         for value in group {
             match value {
-                ValueTest::Str(s) => out.push((field, s.required_literal()?)),
+                ValueTest::Str(s) => {
+                    let exact = matches!(s.matcher, StrMatch::Exact(_)) && field != KEYWORDS;
+                    out.push(Literal { field, text: s.required_literal()?, exact });
+                }
                 ValueTest::Regex { literals, .. } => {
-                    out.extend(literals.as_ref()?.iter().map(|lit| (field, lit.clone())));
+                    out.extend(literals.as_ref()?.iter().map(|lit| Literal { field, text: lit.clone(), exact: false }));
                 }
                 ValueTest::AnyContains { literals, cased, .. } => {
                     for literal in literals.iter() {
@@ -127,7 +150,7 @@ fn test_clauses(test: &FieldTest) -> Vec<Clause> {
                         if folded.is_empty() {
                             return None;
                         }
-                        out.push((field, folded));
+                        out.push(Literal { field, text: folded, exact: false });
                     }
                 }
                 _ => return None,
@@ -150,9 +173,9 @@ fn test_clauses(test: &FieldTest) -> Vec<Clause> {
     }
 }
 
-/// Ranks clauses: longer shortest literal first, then fewer alternatives.
+/// Ranks clauses: stronger weakest literal first, then fewer alternatives.
 fn score(clause: &Clause) -> (usize, std::cmp::Reverse<usize>) {
-    (shortest(clause).min(8), std::cmp::Reverse(clause.len()))
+    (weakest(clause), std::cmp::Reverse(clause.len()))
 }
 
 /// A literal's effect when found: clause `bit` of `rule` is satisfied, and the rule becomes a
@@ -164,9 +187,12 @@ struct Hit {
     full: u8,
 }
 
-struct FieldAutomaton {
+/// The index of one field: an automaton over its substrings and a map of its whole values.
+struct FieldIndex {
     field: FieldId,
-    /// The literals, sorted; pattern numbers are positions in this list.
+    /// Whole folded values and what finding each one means.
+    exact: FastMap<Box<str>, Box<[Hit]>>,
+    /// The substring literals, sorted; pattern numbers are positions in this list.
     literals: Box<[Box<str>]>,
     /// Built on first use: most buckets never meet an event in a given hunt (a Linux log never
     /// reaches the Windows buckets), so building them all up front only lengthens start-up.
@@ -208,7 +234,7 @@ impl Searchers {
 /// The index of the rules of one log-source bucket.
 pub struct BucketIndex {
     always: Vec<u32>,
-    automata: Vec<FieldAutomaton>,
+    fields: Vec<FieldIndex>,
 }
 
 impl BucketIndex {
@@ -217,7 +243,8 @@ impl BucketIndex {
     pub fn build(rules: &[(u32, &Node)]) -> BucketIndex {
         let mut pattern_count = 0;
         let mut always = Vec::new();
-        let mut per_field: HashMap<FieldId, HashMap<String, Vec<Hit>>> = HashMap::new();
+        // Per field: substrings and whole values, each with what finding it means.
+        let mut per_field: HashMap<FieldId, [HashMap<String, Vec<Hit>>; 2]> = HashMap::new();
         for &(rule, node) in rules {
             let clauses = indexed_clauses(node);
             if clauses.is_empty() {
@@ -227,28 +254,31 @@ impl BucketIndex {
             let full = (1u16 << clauses.len()).wrapping_sub(1) as u8;
             for (bit, clause) in clauses.into_iter().enumerate() {
                 let hit = Hit { rule, bit: 1 << bit, full };
-                for (field, literal) in clause {
-                    let hits = per_field.entry(field).or_default().entry(literal).or_default();
+                for literal in clause {
+                    let kinds = per_field.entry(literal.field).or_default();
+                    let hits = kinds[usize::from(literal.exact)].entry(literal.text).or_default();
                     if !hits.iter().any(|h| h.rule == rule && h.bit == hit.bit) {
                         hits.push(hit);
                     }
                 }
             }
         }
-        let mut automata = Vec::new();
+
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by_key(|(field, _)| *field);
-        for (field, literals) in fields {
-            let mut literals: Vec<(String, Vec<Hit>)> = literals.into_iter().collect();
-            literals.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut indexes = Vec::with_capacity(fields.len());
+        for (field, [substrings, exact]) in fields {
+            let mut substrings: Vec<(String, Vec<Hit>)> = substrings.into_iter().collect();
+            substrings.sort_by(|a, b| a.0.cmp(&b.0));
             let pattern_base = pattern_count;
-            pattern_count += literals.len() as u32;
-            let (literals, hits): (Vec<String>, Vec<Vec<Hit>>) = literals.into_iter().unzip();
+            pattern_count += substrings.len() as u32;
+            let (literals, hits): (Vec<String>, Vec<Vec<Hit>>) = substrings.into_iter().unzip();
             let hits_of_pattern = hits.into_iter().map(Vec::into_boxed_slice).collect();
             let literals = literals.into_iter().map(String::into_boxed_str).collect();
-            automata.push(FieldAutomaton { field, literals, searchers: OnceLock::new(), pattern_base, hits_of_pattern });
+            let exact = exact.into_iter().map(|(text, hits)| (text.into_boxed_str(), hits.into_boxed_slice())).collect();
+            indexes.push(FieldIndex { field, exact, literals, searchers: OnceLock::new(), pattern_base, hits_of_pattern });
         }
-        BucketIndex { always, automata }
+        BucketIndex { always, fields: indexes }
     }
 
     /// Adds the rules of this bucket that can still match to the scratch candidate list.
@@ -260,9 +290,43 @@ impl BucketIndex {
         let mut clause_mask = std::mem::take(&mut ctx.scratch.clause_mask);
         candidates.extend_from_slice(&self.always);
 
-        for field in &self.automata {
-            let text = if field.field == KEYWORDS { Some(ctx.keyword_text()) } else { ctx.folded_for_index(field.field).map(str::as_bytes) };
-            let Some(text) = text else { continue };
+        let mut found_hits = |hits: &[Hit], candidates: &mut Vec<u32>| {
+            for hit in hits {
+                let rule = hit.rule as usize;
+                let before = if clause_epoch[rule] == epoch { clause_mask[rule] } else { 0 };
+                let after = before | hit.bit;
+                clause_epoch[rule] = epoch;
+                clause_mask[rule] = after;
+                if after == hit.full && before != hit.full {
+                    candidates.push(hit.rule);
+                }
+            }
+        };
+
+        for field in &self.fields {
+            let text = if field.field == KEYWORDS {
+                ctx.keyword_text()
+            } else {
+                let Some(folded) = ctx.folded_for_index(field.field) else { continue };
+                if !field.exact.is_empty() {
+                    // The whole text, and each element when it is a list joined by NUL.
+                    if let Some(hits) = field.exact.get(folded) {
+                        found_hits(hits, &mut candidates);
+                    }
+                    if folded.contains('\0') {
+                        for element in folded.split('\0') {
+                            if let Some(hits) = field.exact.get(element) {
+                                found_hits(hits, &mut candidates);
+                            }
+                        }
+                    }
+                }
+                folded.as_bytes()
+            };
+
+            if field.literals.is_empty() {
+                continue;
+            }
             let searchers = field.searchers.get_or_init(|| Searchers::build(&field.literals));
             if searchers.quick.as_ref().is_some_and(|quick| quick.find(text).is_none()) {
                 continue;
@@ -274,16 +338,7 @@ impl BucketIndex {
                     continue;
                 }
                 patterns_seen[global] = epoch;
-                for hit in field.hits_of_pattern[pattern].iter() {
-                    let rule = hit.rule as usize;
-                    let before = if clause_epoch[rule] == epoch { clause_mask[rule] } else { 0 };
-                    let after = before | hit.bit;
-                    clause_epoch[rule] = epoch;
-                    clause_mask[rule] = after;
-                    if after == hit.full && before != hit.full {
-                        candidates.push(hit.rule);
-                    }
-                }
+                found_hits(&field.hits_of_pattern[pattern], &mut candidates);
             }
         }
 
@@ -295,11 +350,11 @@ impl BucketIndex {
 
     /// Adds `offset` to the pattern numbers of this bucket.
     pub fn rebase(&mut self, offset: u32) {
-        self.automata.iter_mut().for_each(|a| a.pattern_base += offset);
+        self.fields.iter_mut().for_each(|f| f.pattern_base += offset);
     }
 
     /// Number of literal patterns over all automata of this bucket.
     pub fn pattern_count(&self) -> u32 {
-        self.automata.iter().map(|a| a.hits_of_pattern.len() as u32).sum()
+        self.fields.iter().map(|f| f.hits_of_pattern.len() as u32).sum()
     }
 }
