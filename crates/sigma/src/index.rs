@@ -29,6 +29,11 @@ pub const MAX_CLAUSES: usize = 8;
 /// Maximum number of literals of a field for which a quick SIMD check runs before the automaton.
 const QUICK_CHECK_LITERALS: usize = 64;
 
+/// Every character of the folded text of a value that is not a string: digits, signs and `.`
+/// of numbers, `true`, `false`, `inf`, `nan`, hexadecimal digits and `:` of IPv6 addresses, and
+/// the `t` and `z` of RFC 3339 timestamps.
+const RENDERED_ALPHABET: &str = "0123456789abcdefilnrstuz.:-+";
+
 /// Field id of a keyword clause, whose literal may occur in any value of the event.
 pub const KEYWORDS: FieldId = FieldId::MAX;
 
@@ -190,6 +195,9 @@ struct Hit {
 /// The index of one field: an automaton over its substrings and a map of its whole values.
 struct FieldIndex {
     field: FieldId,
+    /// For keywords: whether every literal has a character that the text of a number, boolean,
+    /// address or timestamp never has, so that only the event's strings need searching.
+    strings_only: bool,
     /// Whole folded values and what finding each one means.
     exact: FastMap<Box<str>, Box<[Hit]>>,
     /// The substring literals, sorted; pattern numbers are positions in this list.
@@ -274,9 +282,10 @@ impl BucketIndex {
             pattern_count += substrings.len() as u32;
             let (literals, hits): (Vec<String>, Vec<Vec<Hit>>) = substrings.into_iter().unzip();
             let hits_of_pattern = hits.into_iter().map(Vec::into_boxed_slice).collect();
+            let strings_only = field == KEYWORDS && literals.iter().all(|lit| lit.chars().any(|c| !RENDERED_ALPHABET.contains(c)));
             let literals = literals.into_iter().map(String::into_boxed_str).collect();
             let exact = exact.into_iter().map(|(text, hits)| (text.into_boxed_str(), hits.into_boxed_slice())).collect();
-            indexes.push(FieldIndex { field, exact, literals, searchers: OnceLock::new(), pattern_base, hits_of_pattern });
+            indexes.push(FieldIndex { field, strings_only, exact, literals, searchers: OnceLock::new(), pattern_base, hits_of_pattern });
         }
         BucketIndex { always, fields: indexes }
     }
@@ -305,7 +314,7 @@ impl BucketIndex {
 
         for field in &self.fields {
             let text = if field.field == KEYWORDS {
-                ctx.keyword_text()
+                ctx.keyword_text(!field.strings_only)
             } else {
                 let Some(folded) = ctx.folded_for_index(field.field) else { continue };
                 if !field.exact.is_empty() {

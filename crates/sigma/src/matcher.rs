@@ -64,8 +64,11 @@ pub struct Scratch {
     raw: String,
     folded: String,
     /// Folded text of every scalar of the event joined by NUL, for keyword searches and their
-    /// index, with the range of each scalar.
+    /// index, with the range of each scalar: the strings first, up to `keyword_strings_end`,
+    /// and the other values after them once `keyword_tail_epoch` is current.
     keyword_folded_epoch: u32,
+    keyword_tail_epoch: u32,
+    keyword_strings_end: usize,
     keyword_folded: Vec<u8>,
     keyword_folded_spans: Vec<(u32, u32)>,
     keyword_render: String,
@@ -100,6 +103,7 @@ impl Scratch {
         if self.epoch == 0 {
             self.slots.iter_mut().for_each(|s| s.epoch = 0);
             self.keyword_folded_epoch = 0;
+            self.keyword_tail_epoch = 0;
             self.keyword_raw_epoch = 0;
             self.clause_epoch.iter_mut().for_each(|s| *s = 0);
             self.patterns_seen.iter_mut().for_each(|s| *s = 0);
@@ -173,12 +177,14 @@ fn int_digits(value: i64) -> ([u8; 20], usize) {
     (digits, start)
 }
 
-/// Appends the folded text of each scalar of `value` to `out`, NUL before each but the first,
-/// recording each one's range. `render` is a buffer for values that are not strings.
-fn push_folded_scalars(value: &Value, out: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>, render: &mut String) {
+/// Appends the folded text of each scalar of `value` that is a string (`strings`) or is not,
+/// to `out`, NUL before each but the first, recording each one's range. `render` is a buffer for
+/// values that are not strings.
+fn push_folded_scalars(value: &Value, strings: bool, out: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>, render: &mut String) {
     match value {
-        Value::List(items) => items.iter().for_each(|item| push_folded_scalars(item, out, spans, render)),
+        Value::List(items) => items.iter().for_each(|item| push_folded_scalars(item, strings, out, spans, render)),
         Value::Null => {}
+        value if matches!(value, Value::Str(_)) != strings => {}
         value => {
             if !out.is_empty() {
                 out.push(0);
@@ -441,16 +447,29 @@ impl<'a> EvalCtx<'a> {
         }
     }
 
-    /// Returns the folded text of every scalar of the event, joined by NUL so that a literal
-    /// without NUL is found only inside one value. Built once per event.
-    pub fn keyword_text(&mut self) -> &[u8] {
+    /// Returns the folded text of the event's values joined by NUL, so that a literal without
+    /// NUL is found only inside one value: of its strings only, or (`all`) of every scalar, the
+    /// strings first. Each part is built once per event, and only when asked for: a keyword that
+    /// cannot occur in the text of a number, address or timestamp needs the strings alone.
+    pub fn keyword_text(&mut self, all: bool) -> &[u8] {
         let scratch = &mut *self.scratch;
         if scratch.keyword_folded_epoch != scratch.epoch {
             scratch.keyword_folded_epoch = scratch.epoch;
             scratch.keyword_folded.clear();
             scratch.keyword_folded_spans.clear();
             for field in self.event.fields() {
-                push_folded_scalars(&field.value, &mut scratch.keyword_folded, &mut scratch.keyword_folded_spans, &mut scratch.keyword_render);
+                push_folded_scalars(&field.value, true, &mut scratch.keyword_folded, &mut scratch.keyword_folded_spans, &mut scratch.keyword_render);
+            }
+            scratch.keyword_strings_end = scratch.keyword_folded.len();
+        }
+        if !all {
+            return &self.scratch.keyword_folded[..self.scratch.keyword_strings_end];
+        }
+
+        if scratch.keyword_tail_epoch != scratch.epoch {
+            scratch.keyword_tail_epoch = scratch.epoch;
+            for field in self.event.fields() {
+                push_folded_scalars(&field.value, false, &mut scratch.keyword_folded, &mut scratch.keyword_folded_spans, &mut scratch.keyword_render);
             }
         }
         &self.scratch.keyword_folded
@@ -465,18 +484,23 @@ impl<'a> EvalCtx<'a> {
         scratch.keyword_raw_epoch = scratch.epoch;
         scratch.keyword_raw.clear();
         scratch.keyword_raw_spans.clear();
-        for field in self.event.fields() {
-            for_each_scalar(&field.value, &mut |value| {
-                let start = scratch.keyword_raw.len() as u32;
-                write_value(value, &mut scratch.keyword_raw);
-                scratch.keyword_raw_spans.push((start, scratch.keyword_raw.len() as u32));
-            });
+        for strings in [true, false] {
+            for field in self.event.fields() {
+                for_each_scalar(&field.value, &mut |value| {
+                    if matches!(value, Value::Str(_)) != strings {
+                        return;
+                    }
+                    let start = scratch.keyword_raw.len() as u32;
+                    write_value(value, &mut scratch.keyword_raw);
+                    scratch.keyword_raw_spans.push((start, scratch.keyword_raw.len() as u32));
+                });
+            }
         }
     }
 
     /// Searches every value of the event; a rule value matches when any event value matches it.
     fn eval_keywords(&mut self, test: &FieldTest) -> bool {
-        self.keyword_text();
+        self.keyword_text(true);
         let needs_raw = test.values.iter().flatten().any(|v| !matches!(v, ValueTest::AnyContains { cased: false, .. } | ValueTest::Str(StrTest { matcher: StrMatch::Contains(_), cased: false })));
         if needs_raw {
             self.ensure_keyword_raw();
@@ -683,6 +707,43 @@ detection:
         assert_eq!(crate::route(&event).services, &["system"]);
         assert_eq!(set.matches(&event), vec![0]);
         assert_eq!(set.matches_unindexed(&event), vec![0]);
+    }
+
+    #[test]
+    fn keywords_reach_numbers_and_timestamps() {
+        use tocsin_event::{Evidence, Schema, SourceRef, Timestamp};
+
+        let rules = r"
+title: timestamp keyword
+logsource: { product: windows }
+detection:
+  keywords: ['2024-01-02T03']
+  condition: keywords
+---
+title: number keyword
+logsource: { product: windows }
+detection:
+  keywords: ['4688']
+  condition: keywords
+---
+title: string keyword
+logsource: { product: windows }
+detection:
+  keywords: ['mimikatz']
+  condition: keywords
+";
+        let mut builder = crate::RuleSetBuilder::new();
+        builder.add_str(rules, None);
+        let (set, _) = builder.build();
+
+        // The keywords occur only in a timestamp, an integer and a string respectively.
+        let mut event = Event::new(Schema::Windows, Evidence::record(SourceRef::new("test"), 1));
+        event.push("Channel", "Security");
+        event.push("TimeCreated_SystemTime", Value::Time(Timestamp::parse_rfc3339("2024-01-02T03:04:05Z").unwrap()));
+        event.push("EventID", Value::Int(4688));
+        event.push("CommandLine", "MIMIKATZ.exe");
+        assert_eq!(set.matches(&event), vec![0, 1, 2]);
+        assert_eq!(set.matches_unindexed(&event), vec![0, 1, 2]);
     }
 
     #[test]
