@@ -119,7 +119,7 @@ impl Event {
         if name == "@timestamp" {
             return None;
         }
-        if let Some(found) = ecs::ecs_aliases(self.schema, name).iter().find_map(|alias| self.get_source(alias)) {
+        if let Some(found) = ecs::event_aliases(self, name).iter().find_map(|alias| self.get_source(alias)) {
             return Some(found);
         }
         let prefix = ecs::source_namespace(self.schema)?;

@@ -21,6 +21,24 @@ pub fn ecs_aliases(schema: Schema, ecs_name: &str) -> &'static [&'static str] {
     table.iter().find(|(name, _)| *name == ecs_name).map_or(&[], |(_, sources)| sources)
 }
 
+/// Returns the source fields of an ECS name for this event: [`ecs_aliases`], except where the
+/// event's kind gives a field another meaning (in Windows group management events
+/// `TargetUserName` is the group, and `user.name` is the account that made the change).
+pub(crate) fn event_aliases(event: &Event, ecs_name: &str) -> &'static [&'static str] {
+    let overrides = event_overrides(event);
+    match overrides.iter().find(|(name, _)| *name == ecs_name) {
+        Some((_, sources)) => sources,
+        None => ecs_aliases(event.schema, ecs_name),
+    }
+}
+
+fn event_overrides(event: &Event) -> AliasTable {
+    match event.schema {
+        Schema::Windows if windows::is_group_management(event) => windows::GROUP_MANAGEMENT_ALIASES,
+        _ => &[],
+    }
+}
+
 /// Returns the prefix under which a schema's own field names live in its ECS document, so
 /// that `winlog.event_data.CommandLine` also finds `CommandLine`.
 pub(crate) fn source_namespace(schema: Schema) -> Option<&'static str> {
@@ -113,7 +131,7 @@ pub(crate) fn to_ecs(event: &Event) -> Json {
         insert_path(&mut doc, &path, value);
     }
 
-    for (ecs_name, sources) in alias_table(event.schema) {
+    for (ecs_name, sources) in event_overrides(event).iter().chain(alias_table(event.schema)) {
         if ecs_name.starts_with("winlog.") || lookup_path(&doc, ecs_name).is_some() {
             continue;
         }
@@ -176,5 +194,43 @@ mod tests {
         insert_path(&mut doc, "a.c", 2.into());
         insert_path(&mut doc, "a.b.d", 3.into());
         assert_eq!(Json::Object(doc), serde_json::json!({"a": {"b": 1, "b.d": 3, "c": 2}}));
+    }
+
+    fn security_event(event_id: i64) -> Event {
+        use crate::{Evidence, SourceRef, Value};
+
+        let mut event = Event::new(Schema::Windows, Evidence::record(SourceRef::new("test"), 1));
+        event.push("EventID", Value::Int(event_id));
+        event.push("Channel", "Security");
+        event.push("SubjectUserName", "admmig");
+        event.push("SubjectDomainName", "OFFSEC");
+        event.push("TargetUserName", "Administrators");
+        event.push("TargetDomainName", "Builtin");
+        event.push("TargetSid", "S-1-5-32-544");
+        event
+    }
+
+    #[test]
+    fn group_event_names_group_and_actor() {
+        let event = security_event(4732);
+
+        assert_eq!(event.get_str("user.name"), Some("admmig"));
+        assert_eq!(event.get_str("user.domain"), Some("OFFSEC"));
+        assert_eq!(event.get_str("group.name"), Some("Administrators"));
+        assert_eq!(event.get_str("group.id"), Some("S-1-5-32-544"));
+
+        let doc = to_ecs(&event);
+        assert_eq!(doc["user"]["name"], "admmig");
+        assert_eq!(doc["group"]["name"], "Administrators");
+        assert_eq!(doc["group"]["domain"], "Builtin");
+    }
+
+    #[test]
+    fn logon_event_names_target_user() {
+        let event = security_event(4624);
+
+        assert_eq!(event.get_str("user.name"), Some("Administrators"));
+        assert_eq!(event.get_str("group.name"), None);
+        assert!(to_ecs(&event).get("group").is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value as Json;
 
-use crate::Value;
+use crate::{Event, Value};
 
 /// Field names a Windows decoder takes from the record's `System` element. Attributes are
 /// joined to their element with `_` (`Provider_Name`, `TimeCreated_SystemTime`), the naming
@@ -65,6 +65,30 @@ pub(super) fn document_value(name: &str, value: &Value) -> Json {
         _ => value.to_json(),
     }
 }
+
+/// Security events about groups: created, changed, deleted, a member added or removed, and the
+/// members listed (4799). In them `TargetUserName`, `TargetDomainName` and `TargetSid` name the
+/// group, not a user.
+const GROUP_MANAGEMENT_EVENTS: &[i64] = &[
+    4727, 4728, 4729, 4730, 4731, 4732, 4733, 4734, 4735, 4737, 4744, 4745, 4746, 4747, 4748, 4749, 4750, 4751, 4752,
+    4753, 4754, 4755, 4756, 4757, 4758, 4759, 4760, 4761, 4762, 4763, 4764, 4799,
+];
+
+pub(super) fn is_group_management(event: &Event) -> bool {
+    event.get_source("Channel").and_then(Value::as_str) == Some("Security")
+        && event.get_source("EventID").and_then(Value::as_i64).is_some_and(|id| GROUP_MANAGEMENT_EVENTS.contains(&id))
+}
+
+/// ECS names that differ in group management events: the group, and as `user` the account that
+/// made the change.
+pub(super) const GROUP_MANAGEMENT_ALIASES: &[(&str, &[&str])] = &[
+    ("user.name", &["SubjectUserName"]),
+    ("user.domain", &["SubjectDomainName"]),
+    ("user.id", &["SubjectUserSid"]),
+    ("group.name", &["TargetUserName"]),
+    ("group.domain", &["TargetDomainName"]),
+    ("group.id", &["TargetSid"]),
+];
 
 pub(super) const ALIASES: &[(&str, &[&str])] = &[
     ("event.code", &["EventID"]),
