@@ -1,11 +1,10 @@
 //! auth.log→Event on one thread: the syslog decoder with sshd, PAM, sudo and the other
 //! message parsers, over the elastic auth.log and the loghub OpenSSH sample.
 //!
-//! The samples (`TOCSIN_TEST_DATA`, default `/work/shared/data`) are read into memory first,
+//! The samples (`TOCSIN_TEST_DATA`, else `shared/data` beside the checkout) are read into memory first,
 //! so that only decoding is measured. Throughput is reported in lines (one element per line).
 //! Run: `cargo bench -p tocsin-ingest --bench authlog`.
 
-use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tocsin_event::SourceRef;
@@ -14,7 +13,7 @@ use tocsin_ingest::{decode, Context, FileStats, Options, Output, RecordError};
 const SAMPLES: &[&str] = &["elastic-examples-auth-log/auth.log", "loghub/OpenSSH/OpenSSH_2k.log"];
 
 fn load_samples() -> Vec<(String, Vec<u8>)> {
-    let root = std::env::var_os("TOCSIN_TEST_DATA").map_or_else(|| PathBuf::from("/work/shared/data"), PathBuf::from);
+    let root = tocsin_testdata::bench_data().expect("set TOCSIN_TEST_DATA to the sample data folder");
     SAMPLES
         .iter()
         .map(|name| {

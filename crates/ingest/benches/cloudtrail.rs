@@ -1,7 +1,7 @@
 //! CloudTrail→Event on one thread, over the Invictus delivery files (`{"Records": [...]}`)
 //! and the Stratus Red Team detonation logs (JSON arrays).
 //!
-//! The files (`TOCSIN_TEST_DATA`, default `/work/shared/data`) are read into memory first, so
+//! The files (`TOCSIN_TEST_DATA`, else `shared/data` beside the checkout) are read into memory first, so
 //! that only decoding is measured: splitting, JSON parsing, flattening and the derived ECS
 //! fields. Each corpus is measured twice, once reported in events and once in bytes.
 //! Run: `cargo bench -p tocsin-ingest --bench cloudtrail`.
@@ -68,7 +68,7 @@ fn decode_files(files: &[(String, Vec<u8>)], options: &Options) -> u64 {
 }
 
 fn bench_cloudtrail(c: &mut Criterion) {
-    let root = std::env::var_os("TOCSIN_TEST_DATA").map_or_else(|| PathBuf::from("/work/shared/data"), PathBuf::from);
+    let root = tocsin_testdata::bench_data().expect("set TOCSIN_TEST_DATA to the sample data folder");
     let options = Options::default();
     for (label, folder) in FOLDERS {
         let files = load_folder(&root.join(folder));

@@ -1,7 +1,7 @@
 //! EVTX→Event compared with the evtx crate's own `records_json()` on the same bytes, one thread.
 //!
-//! Reads every `.evtx` file of the shared samples (`TOCSIN_TEST_DATA`, default
-//! `/work/shared/data`) into memory first, so that only parsing is measured.
+//! Reads every `.evtx` file of the samples (`TOCSIN_TEST_DATA`, else `shared/data` beside the
+//! checkout) into memory first, so that only parsing is measured.
 //! Run: `cargo bench -p tocsin-ingest --bench evtx`.
 
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ fn evtx_files(folder: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn load_samples() -> Vec<(String, Vec<u8>)> {
-    let root = std::env::var_os("TOCSIN_TEST_DATA").map_or_else(|| PathBuf::from("/work/shared/data"), PathBuf::from);
+    let root = tocsin_testdata::bench_data().expect("set TOCSIN_TEST_DATA to the sample data folder");
     let mut paths = Vec::new();
     for folder in FOLDERS {
         evtx_files(&root.join(folder), &mut paths);

@@ -1,7 +1,8 @@
 //! Evaluation rate of the SigmaHQ `rules/windows` rules (and of all rule folders) on one
 //! thread, over events already decoded.
 //!
-//! Needs `TOCSIN_TEST_DATA` (the sample data folder). There are three event sets:
+//! Reads the samples from `TOCSIN_TEST_DATA`, else from `shared/data` beside the checkout. There
+//! are three event sets:
 //! - `evtx_samples`: every `.evtx` file of the samples, decoded by tocsin-ingest, which is what
 //!   `tocsin hunt` evaluates. Most are attack samples from several public collections.
 //! - `regression_samples`: the SigmaHQ regression samples from their JSON renderings; nearly
@@ -96,8 +97,8 @@ fn load_rules(root: &Path, folders: &[&str]) -> RuleSet {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(data) = std::env::var_os("TOCSIN_TEST_DATA").map(PathBuf::from) else {
-        eprintln!("skipped match_rules: TOCSIN_TEST_DATA is not set");
+    let Some(data) = tocsin_testdata::bench_data() else {
+        eprintln!("skipped match_rules: TOCSIN_TEST_DATA is not set and no sample folder is beside the checkout");
         return;
     };
     let mut files = Vec::new();

@@ -4,7 +4,7 @@
 //! attribute, and the index's selectivity (rules evaluated per event):
 //!
 //! ```text
-//! TOCSIN_TEST_DATA=../shared/data cargo run --release -p tocsin-sigma --example profile_evtx -- 20
+//! cargo run --release -p tocsin-sigma --example profile_evtx -- 20
 //! valgrind --tool=callgrind --toggle-collect='*profile_evtx*measured*' \
 //!     target/release/examples/profile_evtx 1
 //! ```
@@ -20,7 +20,7 @@ use tocsin_event::Event;
 use tocsin_sigma::{RuleIdx, RuleSet, RuleSetBuilder, Scratch};
 
 fn main() {
-    let Some(data) = std::env::var_os("TOCSIN_TEST_DATA").map(PathBuf::from) else {
+    let Some(data) = tocsin_testdata::bench_data() else {
         eprintln!("set TOCSIN_TEST_DATA to the sample data folder");
         std::process::exit(2);
     };

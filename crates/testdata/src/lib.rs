@@ -29,6 +29,16 @@ pub fn test_data(name: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Returns the sample folder for benchmarks and examples: `TOCSIN_TEST_DATA`, else the folder
+/// `shared/data` beside the checkout when it exists (where `scripts/test` also looks).
+pub fn bench_data() -> Option<PathBuf> {
+    if let Some(root) = std::env::var_os("TOCSIN_TEST_DATA") {
+        return Some(PathBuf::from(root));
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    beside.is_dir().then_some(beside)
+}
+
 /// Prints a skip notice and appends it to the file named by `TOCSIN_SKIP_LOG`, which
 /// `scripts/test` lists at the end of the run (the test harness hides a passing test's output).
 pub fn note_skip(line: &str) {
