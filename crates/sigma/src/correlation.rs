@@ -28,8 +28,13 @@ use crate::ruleset::{RuleIdx, RuleSet};
 /// each rule); `per_rule` is parallel to [`CorrelationDef::rules`].
 #[derive(Clone, Debug)]
 pub struct GroupField {
+    /// The name in the rule's `group-by`, an alias or a field.
+    pub name: String,
     pub per_rule: Vec<FieldId>,
 }
+
+/// Placeholder in [`CorrelationDef::rules`] for a reference to another correlation.
+pub const CHAINED: RuleIdx = RuleIdx::MAX;
 
 /// A correlation rule with its references resolved.
 #[derive(Clone, Debug)]
@@ -39,8 +44,19 @@ pub struct CorrelationDef {
     pub level: Option<String>,
     /// Tags of the correlation rule itself (ATT&CK techniques and tactics).
     pub tags: Vec<String>,
+    pub name: Option<String>,
     pub kind: CorrelationType,
+    /// The referenced detection rules, in the rule's order; [`CHAINED`] where the reference is
+    /// a correlation.
     pub rules: Vec<RuleIdx>,
+    /// Parallel to `rules`: the position of a referenced correlation in the rule set.
+    pub chained: Vec<Option<usize>>,
+    /// Parallel to `rules`: for a referenced correlation, the index in its `group-by` of each
+    /// of this correlation's group-by fields.
+    pub group_of_chained: Vec<Vec<usize>>,
+    /// False when a chaining correlation without `generate: true` uses this one, so its hits
+    /// feed that correlation but are not reported on their own.
+    pub standalone: bool,
     pub group_by: Vec<GroupField>,
     pub timespan_ms: i64,
     pub threshold: Threshold,
@@ -101,6 +117,9 @@ struct Observation {
     correlation: usize,
     rule_pos: usize,
     time_ms: i64,
+    /// Start of what the observation stands for: its own time, or for a chained correlation's
+    /// hit the start of that hit's window.
+    start_ms: i64,
     sequence: u64,
     group: Vec<String>,
     text: Option<String>,
@@ -114,6 +133,7 @@ struct Observation {
 #[derive(Clone, Debug)]
 struct Entry {
     time_ms: i64,
+    start_ms: i64,
     rule_pos: usize,
     text: Option<String>,
     number: Option<f64>,
@@ -233,7 +253,33 @@ fn observe(
         evidence.source.path, evidence.record_id, evidence.offset, evidence.line, evidence.index, time.timestamp_millis()
     );
     let weight = occurrences(event);
-    Some(Observation { correlation: index, rule_pos, time_ms: time.timestamp_millis(), sequence, group, text, number, record, weight })
+    let time_ms = time.timestamp_millis();
+    Some(Observation { correlation: index, rule_pos, time_ms, start_ms: time_ms, sequence, group, text, number, record, weight })
+}
+
+/// Builds the observations a hit of correlation `hit.correlation` gives the correlations that
+/// chain it: one for each position that references it, at the time the hit completed.
+fn observe_hit(set: &RuleSet, hit: &CorrelationAlert, sequence: u64, out: &mut Vec<Observation>) {
+    for (index, def) in set.correlations.iter().enumerate() {
+        for (rule_pos, inner) in def.chained.iter().enumerate() {
+            if *inner != Some(hit.correlation) {
+                continue;
+            }
+            let group = def.group_of_chained[rule_pos].iter().map(|&j| hit.group[j].clone()).collect();
+            out.push(Observation {
+                correlation: index,
+                rule_pos,
+                time_ms: hit.last_ms,
+                start_ms: hit.first_ms,
+                sequence,
+                group,
+                text: None,
+                number: None,
+                record: format!("correlation {}|{:?}|{}|{}", hit.correlation, hit.group, hit.first_ms, hit.last_ms),
+                weight: 1,
+            });
+        }
+    }
 }
 
 fn eval_cond(cond: &Cond, present: &[bool]) -> bool {
@@ -332,7 +378,7 @@ fn alert(def: &CorrelationDef, index: usize, group: &[String], series: &Series, 
         id: def.id.clone(),
         title: def.title.clone(),
         group: group.to_vec(),
-        first_ms: series.entries.front().map_or(0, |e| e.time_ms),
+        first_ms: series.entries.iter().map(|e| e.start_ms).min().unwrap_or(0),
         last_ms: series.entries.back().map_or(0, |e| e.time_ms),
         value,
         events: series.entries.iter().map(|e| e.weight as usize).sum(),
@@ -390,6 +436,7 @@ fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observatio
     series.records.insert(obs.record.clone());
     series.entries.push_back(Entry {
         time_ms: obs.time_ms,
+        start_ms: obs.start_ms,
         rule_pos: obs.rule_pos,
         text: obs.text,
         number: obs.number,
@@ -409,7 +456,9 @@ fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observatio
 
 /// Correlates a finished batch of matches: each key's observations are sorted by timestamp
 /// (ties keep input order) before the windows run, so the result is independent of file
-/// order and thread scheduling.
+/// order and thread scheduling. Correlations run in rule-set order, which puts a chained
+/// correlation after the ones it reads; their hits are its observations. Hits of correlations
+/// that are not stand-alone are not returned.
 pub fn correlate_batch(set: &RuleSet, matches: &[(RuleIdx, &Event)]) -> (Vec<CorrelationAlert>, CorrelationStats) {
     let mut stats = CorrelationStats::default();
     let mut by_key: BTreeMap<(usize, Vec<String>), Vec<Observation>> = BTreeMap::new();
@@ -420,16 +469,35 @@ pub fn correlate_batch(set: &RuleSet, matches: &[(RuleIdx, &Event)]) -> (Vec<Cor
             }
         }
     }
-    let mut out = Vec::new();
-    for ((index, group), mut observations) in by_key {
-        observations.sort_by_key(|o| (o.time_ms, o.sequence));
+
+    let mut hits: Vec<CorrelationAlert> = Vec::new();
+    let mut sequence = matches.len() as u64;
+    for index in 0..set.correlations.len() {
         let def = &set.correlations[index];
-        let mut series = Series::default();
-        for obs in observations {
-            push(def, index, &mut series, obs, usize::MAX, &mut stats, &mut out);
+        let keys: Vec<(usize, Vec<String>)> = by_key.range((index, Vec::new())..(index + 1, Vec::new())).map(|(k, _)| k.clone()).collect();
+        let mut fired = Vec::new();
+        for key in keys {
+            let mut observations = by_key.remove(&key).unwrap_or_default();
+            observations.sort_by_key(|o| (o.time_ms, o.sequence));
+            let mut series = Series::default();
+            for obs in observations {
+                push(def, index, &mut series, obs, usize::MAX, &mut stats, &mut fired);
+            }
+            close_expired(def, index, &key.1, &mut series, None, &mut fired);
         }
-        close_expired(def, index, &group, &mut series, None, &mut out);
+
+        for hit in &fired {
+            let mut chained = Vec::new();
+            observe_hit(set, hit, sequence, &mut chained);
+            sequence += 1;
+            for obs in chained {
+                by_key.entry((obs.correlation, obs.group.clone())).or_default().push(obs);
+            }
+        }
+        hits.extend(fired);
     }
+
+    let mut out: Vec<CorrelationAlert> = hits.into_iter().filter(|hit| set.correlations[hit.correlation].standalone).collect();
     out.sort_by_key(|a| (a.last_ms, a.correlation));
     (out, stats)
 }
@@ -492,9 +560,18 @@ impl<'r> CorrelationEngine<'r> {
     /// Processes everything still held back, closes all windows and returns the alerts.
     pub fn flush(&mut self) -> Vec<CorrelationAlert> {
         let mut out = Vec::new();
-        self.release(i64::MAX, &mut out);
-        for ((index, group), series) in self.series.iter_mut() {
-            close_expired(&self.set.correlations[*index], *index, group, series, None, &mut out);
+        // Closing windows can complete hits that chained correlations read, so repeat until
+        // nothing is left; each round moves up at least one level of chaining.
+        for _ in 0..=self.set.correlations.len() {
+            self.release(i64::MAX, &mut out);
+            let mut fired = Vec::new();
+            for ((index, group), series) in self.series.iter_mut() {
+                close_expired(&self.set.correlations[*index], *index, group, series, None, &mut fired);
+            }
+            if fired.is_empty() {
+                break;
+            }
+            self.report(fired, &mut out);
         }
         out
     }
@@ -512,7 +589,27 @@ impl<'r> CorrelationEngine<'r> {
                 self.evict_key();
             }
             let series = self.series.entry(key).or_default();
-            push(def, obs.correlation, series, obs, self.config.max_entries_per_key, &mut self.stats, out);
+            let mut fired = Vec::new();
+            push(def, obs.correlation, series, obs, self.config.max_entries_per_key, &mut self.stats, &mut fired);
+            self.report(fired, out);
+        }
+    }
+
+    /// Passes the hits of stand-alone correlations to `out`, and queues every hit as an
+    /// observation of the correlations that chain it.
+    fn report(&mut self, fired: Vec<CorrelationAlert>, out: &mut Vec<CorrelationAlert>) {
+        for hit in fired {
+            let mut chained = Vec::new();
+            observe_hit(self.set, &hit, 0, &mut chained);
+            for mut obs in chained {
+                // Each queued observation needs its own sequence, which keys the queue.
+                self.sequence += 1;
+                obs.sequence = self.sequence;
+                self.pending.insert((obs.time_ms, obs.sequence), obs);
+            }
+            if self.set.correlations[hit.correlation].standalone {
+                out.push(hit);
+            }
         }
     }
 

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use tocsin_event::Event;
 
 use crate::compile::{compile_detection, compile_item, CompileContext, FieldTable, Node};
-use crate::correlation::{CorrelationDef, GroupField};
+use crate::correlation::{CorrelationDef, GroupField, CHAINED};
 use crate::error::{Error, ErrorKind, RuleError};
 use crate::hash::FastMap;
 use crate::index::BucketIndex;
@@ -285,29 +285,59 @@ impl RuleSetBuilder {
             }
         }
 
-        let correlation_names: Vec<String> = correlations
-            .iter()
-            .flat_map(|(meta, _, _)| meta.id.iter().chain(meta.name.iter()).cloned())
-            .collect();
-        let mut defs = Vec::new();
-        for (meta, correlation, slot) in correlations {
-            // NOTE: correlations that reference other correlations are rejected for now.
-            if let Some(chained) = correlation.rules.iter().find(|r| correlation_names.contains(r)) {
-                let kind = ErrorKind::Unsupported(format!("correlation of the correlation rule `{chained}`; only detection rules can be correlated"));
-                self.report.rules[slot].status = RuleStatus::Rejected(RuleError::located(meta.file.clone(), Some(meta.line), kind));
-                continue;
-            }
-            match resolve_correlation(&meta, &correlation, &rules, &mut fields, &find_rule) {
-                Ok(def) => {
-                    if !correlation.generate {
-                        for &rule in &def.rules {
-                            rules[rule as usize].info.standalone = false;
-                        }
-                    }
-                    defs.push(def);
+        // Correlations may reference detection rules and other correlations (chaining). They
+        // are resolved in rounds, each taking those whose referenced correlations are already
+        // resolved, so a correlation always comes after the ones it reads.
+        let mut defs: Vec<CorrelationDef> = Vec::new();
+        let mut resolved: HashMap<String, usize> = HashMap::new();
+        let mut rejected: Vec<String> = Vec::new();
+        let mut pending = correlations;
+        loop {
+            let waiting_names: Vec<String> = pending.iter().flat_map(|(meta, _, _)| meta.id.iter().chain(meta.name.iter()).cloned()).collect();
+            let mut progressed = false;
+            let mut waiting = Vec::new();
+            for (meta, correlation, slot) in pending {
+                let is_waiting = correlation.rules.iter().any(|r| {
+                    find_rule(&rules, r).is_none() && !resolved.contains_key(r) && waiting_names.contains(r) && !own_name(&meta, r)
+                });
+                if is_waiting {
+                    waiting.push((meta, correlation, slot));
+                    continue;
                 }
-                Err(error) => self.report.rules[slot].status = RuleStatus::Rejected(error),
+                progressed = true;
+                let chained = Chained { names: &resolved, defs: &defs, rejected: &rejected };
+                match resolve_correlation(&meta, &correlation, &rules, &mut fields, &find_rule, &chained) {
+                    Ok(def) => {
+                        if !correlation.generate {
+                            for (&rule, &inner) in def.rules.iter().zip(&def.chained) {
+                                match inner {
+                                    Some(inner) => defs[inner].standalone = false,
+                                    None => rules[rule as usize].info.standalone = false,
+                                }
+                            }
+                        }
+                        for name in meta.id.iter().chain(meta.name.iter()) {
+                            resolved.insert(name.clone(), defs.len());
+                        }
+                        defs.push(def);
+                    }
+                    Err(error) => {
+                        rejected.extend(meta.id.iter().chain(meta.name.iter()).cloned());
+                        self.report.rules[slot].status = RuleStatus::Rejected(error);
+                    }
+                }
             }
+            pending = waiting;
+            if pending.is_empty() || !progressed {
+                break;
+            }
+        }
+        for (meta, _, slot) in pending {
+            let kind = ErrorKind::Invalid {
+                key: "correlation.rules".into(),
+                reason: "correlation rules reference each other in a cycle".into(),
+            };
+            self.report.rules[slot].status = RuleStatus::Rejected(RuleError::located(meta.file.clone(), Some(meta.line), kind));
         }
 
         let set = RuleSet::new(rules, fields, defs);
@@ -329,57 +359,117 @@ fn compile_with_extra(detection: &Detection, extra: &[crate::parser::FieldItem],
     Ok(Node::And(items.into()))
 }
 
+/// The correlations resolved so far, for references from a chained correlation.
+struct Chained<'a> {
+    /// Id or name to position in `defs`.
+    names: &'a HashMap<String, usize>,
+    defs: &'a [CorrelationDef],
+    /// Ids and names of correlations that were rejected.
+    rejected: &'a [String],
+}
+
+fn own_name(meta: &RuleMeta, reference: &str) -> bool {
+    meta.id.as_deref() == Some(reference) || meta.name.as_deref() == Some(reference)
+}
+
 fn resolve_correlation(
     meta: &RuleMeta,
     correlation: &CorrelationRule,
     rules: &[CompiledRule],
     fields: &mut FieldTable,
     find_rule: &dyn Fn(&[CompiledRule], &str) -> Option<usize>,
+    chained: &Chained,
 ) -> Result<CorrelationDef, RuleError> {
+    let located = |kind: ErrorKind| RuleError::located(meta.file.clone(), Some(meta.line), kind);
+
+    // Each reference is a detection rule, or a correlation resolved before this one.
     let mut indexes = Vec::new();
+    let mut inner_of = Vec::new();
     for reference in &correlation.rules {
-        match find_rule(rules, reference) {
-            Some(i) => indexes.push(i as RuleIdx),
-            None => {
-                return Err(RuleError::located(meta.file.clone(), Some(meta.line), ErrorKind::UnknownRule(reference.clone())));
-            }
+        if let Some(i) = find_rule(rules, reference) {
+            indexes.push(i as RuleIdx);
+            inner_of.push(None);
+        } else if let Some(&inner) = chained.names.get(reference) {
+            indexes.push(CHAINED);
+            inner_of.push(Some(inner));
+        } else if own_name(meta, reference) {
+            let reason = format!("the correlation references itself (`{reference}`)");
+            return Err(located(ErrorKind::Invalid { key: "correlation.rules".into(), reason }));
+        } else if chained.rejected.iter().any(|r| r == reference) {
+            let reason = format!("references the correlation `{reference}`, which was rejected");
+            return Err(located(ErrorKind::Invalid { key: "correlation.rules".into(), reason }));
+        } else {
+            return Err(located(ErrorKind::UnknownRule(reference.clone())));
         }
     }
-    let group_by = correlation
-        .group_by
-        .iter()
-        .map(|name| {
-            let alias = correlation.aliases.iter().find(|(alias, _)| alias == name);
-            let per_rule = indexes
-                .iter()
-                .map(|&rule| {
-                    let info = &rules[rule as usize].info;
-                    let mapped = alias.and_then(|(_, pairs)| {
-                        pairs.iter().find(|(r, _)| Some(r.as_str()) == info.name.as_deref() || Some(r.as_str()) == info.id.as_deref())
-                    });
-                    fields.intern(mapped.map_or(name.as_str(), |(_, field)| field.as_str()))
-                })
-                .collect();
-            GroupField { per_rule }
-        })
-        .collect();
+
+    // A reference's name and id, for aliases and the temporal expression.
+    let reference_names = |position: usize| -> (Option<&str>, Option<&str>) {
+        match inner_of[position] {
+            Some(inner) => (chained.defs[inner].name.as_deref(), chained.defs[inner].id.as_deref()),
+            None => {
+                let info = &rules[indexes[position] as usize].info;
+                (info.name.as_deref(), info.id.as_deref())
+            }
+        }
+    };
+
+    let mut group_by = Vec::new();
+    for name in &correlation.group_by {
+        let alias = correlation.aliases.iter().find(|(alias, _)| alias == name);
+        let per_rule = (0..indexes.len())
+            .map(|position| {
+                let (rule_name, rule_id) = reference_names(position);
+                let mapped = alias.and_then(|(_, pairs)| pairs.iter().find(|(r, _)| Some(r.as_str()) == rule_name || Some(r.as_str()) == rule_id));
+                fields.intern(mapped.map_or(name.as_str(), |(_, field)| field.as_str()))
+            })
+            .collect();
+        group_by.push(GroupField { name: name.clone(), per_rule });
+    }
+
+    // A chained correlation's hits carry only its own group-by values, so each group-by field of
+    // this correlation must be one of them.
+    let mut group_of_chained = Vec::with_capacity(indexes.len());
+    for (position, inner) in inner_of.iter().enumerate() {
+        let Some(inner) = *inner else {
+            group_of_chained.push(Vec::new());
+            continue;
+        };
+        let inner_def = &chained.defs[inner];
+        let mut map = Vec::with_capacity(group_by.len());
+        for field in &group_by {
+            let wanted = fields.name(field.per_rule[position]);
+            let Some(j) = inner_def.group_by.iter().position(|g| g.name == wanted) else {
+                let reason = format!(
+                    "group-by field `{wanted}` is not a group-by field of the chained correlation `{}`",
+                    correlation.rules[position]
+                );
+                return Err(located(ErrorKind::Unsupported(reason)));
+            };
+            map.push(j);
+        }
+        group_of_chained.push(map);
+    }
+
     let value_fields = correlation.fields.iter().map(|f| fields.intern(f)).collect();
-    let names: Vec<String> = indexes
-        .iter()
-        .zip(&correlation.rules)
-        .map(|(&i, reference)| rules[i as usize].info.name.clone().unwrap_or_else(|| reference.clone()))
+    let names: Vec<String> = (0..indexes.len())
+        .map(|position| reference_names(position).0.map_or_else(|| correlation.rules[position].clone(), str::to_string))
         .collect();
     let expression = match &correlation.expression {
-        Some(text) => Some(crate::condition::parse_condition(text, &names).map_err(|kind| RuleError::located(meta.file.clone(), Some(meta.line), kind))?),
+        Some(text) => Some(crate::condition::parse_condition(text, &names).map_err(located)?),
         None => None,
     };
     Ok(CorrelationDef {
         id: meta.id.clone(),
+        name: meta.name.clone(),
         title: meta.title.clone(),
         level: meta.level.clone(),
         tags: meta.tags.clone(),
         kind: correlation.kind,
         rules: indexes,
+        chained: inner_of,
+        group_of_chained,
+        standalone: true,
         group_by,
         timespan_ms: correlation.timespan_ms,
         threshold: correlation.threshold.clone(),

@@ -208,19 +208,172 @@ fn unknown_rule_reference_rejected() {
     assert_eq!(report.rejected(), 1);
 }
 
+/// The specification's example of chaining: ten failed logins of one user within ten minutes
+/// (an event_count correlation), then a successful login of that user (a temporal_ordered
+/// correlation over the first correlation and a detection rule).
+const FAILED_THEN_SUCCESS: &str = r"
+title: Correlation - Multiple Failed Logins Followed by Successful Login
+id: b180ead8-d58f-40b2-ae54-c8940995b9b6
+correlation:
+    type: temporal_ordered
+    rules:
+        - multiple_failed_login
+        - successful_login
+    group-by:
+        - User
+    timespan: 10m
+level: high
+---
+title: Multiple failed logons
+id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
+name: multiple_failed_login
+correlation:
+    type: event_count
+    rules:
+        - failed_login
+    group-by:
+        - User
+    timespan: 10m
+    condition:
+        gte: 10
+---
+title: Single failed login
+id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
+name: failed_login
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID:
+            - 529
+            - 4625
+    condition: selection
+---
+title: Successful login
+id: 4d0a2c83-c62c-4ed4-b475-c7e23a9269b8
+name: successful_login
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID:
+            - 528
+            - 4624
+    condition: selection
+";
+
+/// Builds a Security logon event of `user` at minute and second `clock` past 10:00.
+fn logon(event_id: i64, user: &str, clock: &str) -> Event {
+    at(event(Schema::Windows, &[("Channel", Value::from("Security")), ("EventID", Value::Int(event_id)), ("User", Value::from(user))]), &format!("2024-01-01T10:{clock}Z"))
+}
+
+/// Builds `failures` failed logins of `user` one second apart from 10:00:00, then a success at
+/// 10:01:00.
+fn failures_then_success(user: &str, failures: usize) -> Vec<Event> {
+    let mut events: Vec<Event> = (0..failures).map(|i| logon(4625, user, &format!("00:{i:02}"))).collect();
+    events.push(logon(4624, user, "01:00"));
+    events
+}
+
+fn chained_hits(set: &RuleSet, events: &[Event]) -> Vec<String> {
+    let mut matches: Vec<(RuleIdx, &Event)> = Vec::new();
+    for event in events {
+        for rule in set.matches(event) {
+            matches.push((rule, event));
+        }
+    }
+    let (hits, _) = correlate_batch(set, &matches);
+    hits.iter().map(|hit| format!("{} {:?}", hit.title, hit.group)).collect()
+}
+
 #[test]
-fn chained_correlation_rejected_with_reason() {
-    let first = "title: c1\nid: 00000000-0000-4000-8000-000000000050\nname: many_failures\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
-    let second = "title: c2\nid: 00000000-0000-4000-8000-000000000051\ncorrelation:\n  type: temporal\n  rules: [many_failures, failed_login]\n  group-by: [User]\n  timespan: 5m\n";
+fn chained_correlation_from_specification() {
+    let set = rules(&[FAILED_THEN_SUCCESS]);
+    let outer = "Correlation - Multiple Failed Logins Followed by Successful Login";
+
+    // Only the chaining correlation reports: its inner one has no `generate: true`.
+    assert_eq!(chained_hits(&set, &failures_then_success("alice", 10)), [format!("{outer} [\"alice\"]")]);
+    assert!(chained_hits(&set, &failures_then_success("alice", 9)).is_empty());
+
+    let mut only_failures = failures_then_success("bob", 10);
+    only_failures.pop();
+    assert!(chained_hits(&set, &only_failures).is_empty());
+
+    // The success must follow the failures, and be of the same user.
+    let mut success_first = vec![logon(4624, "carol", "00:00")];
+    success_first.extend((1..=10).map(|i| logon(4625, "carol", &format!("00:{i:02}"))));
+    assert!(chained_hits(&set, &success_first).is_empty());
+    let mut other_user = failures_then_success("dave", 10);
+    other_user.pop();
+    other_user.push(logon(4624, "erin", "01:00"));
+    assert!(chained_hits(&set, &other_user).is_empty());
+}
+
+#[test]
+fn chained_correlation_streams_like_batch() {
+    let set = rules(&[FAILED_THEN_SUCCESS]);
+    let mut engine = CorrelationEngine::new(&set, CorrelationConfig::default());
+    let mut hits = Vec::new();
+    for event in failures_then_success("alice", 10) {
+        for rule in set.matches(&event) {
+            hits.extend(engine.feed(rule, &event));
+        }
+    }
+    hits.extend(engine.flush());
+
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].group, ["alice"]);
+    assert_eq!(hits[0].first_ms, 1_704_103_200_000, "the window starts at the first failure");
+}
+
+#[test]
+fn chained_correlation_generates_inner_hits_when_asked() {
+    let text = FAILED_THEN_SUCCESS.replacen("    timespan: 10m\nlevel: high", "    timespan: 10m\n    generate: true\nlevel: high", 1);
+    let set = rules(&[&text]);
+
+    let hits = chained_hits(&set, &failures_then_success("alice", 10));
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().any(|h| h.starts_with("Multiple failed logons")));
+}
+
+#[test]
+fn chained_correlation_cycle_rejected() {
+    let first = "title: c1\nid: 00000000-0000-4000-8000-000000000050\nname: one\ncorrelation:\n  type: event_count\n  rules: [two]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+    let second = "title: c2\nid: 00000000-0000-4000-8000-000000000051\nname: two\ncorrelation:\n  type: event_count\n  rules: [one]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
     let mut builder = tocsin_sigma::RuleSetBuilder::new();
-    builder.add_str(&login_rule(), None);
     builder.add_str(first, None);
     builder.add_str(second, None);
     let (set, report) = builder.build();
+
+    assert_eq!(set.correlation_count(), 0);
+    assert_eq!(report.rejected(), 2);
+    let reasons: Vec<String> = report
+        .rules
+        .iter()
+        .filter_map(|r| match &r.status {
+            tocsin_sigma::RuleStatus::Rejected(error) => Some(error.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.iter().all(|r| r.contains("cycle")), "{reasons:?}");
+}
+
+#[test]
+fn chained_group_by_must_come_from_inner() {
+    let inner = "title: c1\nid: 00000000-0000-4000-8000-000000000060\nname: many_failures\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+    let outer = "title: c2\nid: 00000000-0000-4000-8000-000000000061\ncorrelation:\n  type: temporal\n  rules: [many_failures, failed_login]\n  group-by: [SrcIp]\n  timespan: 5m\n";
+    let mut builder = tocsin_sigma::RuleSetBuilder::new();
+    builder.add_str(&login_rule(), None);
+    builder.add_str(inner, None);
+    builder.add_str(outer, None);
+    let (set, report) = builder.build();
+
     assert_eq!(set.correlation_count(), 1);
-    assert_eq!(report.rejected(), 1);
     let rejected = report.rules.iter().find(|r| matches!(r.status, tocsin_sigma::RuleStatus::Rejected(_))).unwrap();
     assert_eq!(rejected.title.as_deref(), Some("c2"));
+    assert!(format!("{:?}", rejected.status).contains("group-by field `SrcIp`"));
 }
 
 /// rsyslog folds repeats of one line into "message repeated N times: [ ... ]"; such an event
