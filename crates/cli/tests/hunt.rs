@@ -350,6 +350,26 @@ mod hand_made {
         assert_eq!(entity_values(&brute, "source.ip"), BTreeSet::from(["198.51.100.23".to_string()]));
     }
 
+    /// Five failed passwords and then a login from one address fire "SSH Login After Failed
+    /// Attempts" with all six lines as evidence; one mistyped password before a login does not.
+    #[test]
+    fn login_after_five_failures() {
+        let mut lines: Vec<String> = (0..5)
+            .map(|i| format!("Nov 14 10:00:{:02} web-01 sshd[42{i}]: Failed password for alice from 198.51.100.9 port {} ssh2", i * 10, 50000 + i))
+            .collect();
+        lines.push("Nov 14 10:00:01 web-01 sshd[500]: Failed password for bob from 192.0.2.1 port 40000 ssh2".into());
+        lines.push("Nov 14 10:00:45 web-01 sshd[501]: Accepted password for bob from 192.0.2.1 port 40001 ssh2".into());
+        lines.push("Nov 14 10:20:00 web-01 sshd[502]: Accepted password for alice from 198.51.100.9 port 50010 ssh2".into());
+        lines.sort();
+
+        let alerts = hunt_file("auth.log", &(lines.join("\n") + "\n"));
+        let login = titled(&alerts, "SSH Login After Failed Attempts");
+        assert_eq!(login.len(), 1, "{alerts:#?}");
+        assert_eq!(entity_values(&login, "source.ip"), BTreeSet::from(["198.51.100.9".to_string()]));
+        assert_eq!(login[0]["event_count"], 6);
+        assert_eq!(login[0]["evidence"].as_array().unwrap().len(), 6);
+    }
+
     /// A Python script run from /tmp, as auditd records it (SYSCALL, EXECVE, CWD, EOE).
     #[test]
     fn auditd_unfamiliar_python() {

@@ -185,8 +185,7 @@ impl Detector {
         let events: Vec<Arc<Event>> = inputs
             .iter()
             .filter(|(rule, event)| {
-                definition.rules.contains(rule)
-                    && event.timestamp.is_some_and(|t| (hit.first_ms..=hit.last_ms).contains(&t.timestamp_millis()))
+                event.timestamp.is_some_and(|t| (hit.first_ms..=hit.last_ms).contains(&t.timestamp_millis()))
                     && self.rules.correlation_group(hit.correlation, *rule, event).as_deref() == Some(hit.group.as_slice())
             })
             .map(|(_, event)| Arc::clone(event))

@@ -79,7 +79,8 @@ pub struct CorrelationAlert {
     pub last_ms: i64,
     /// The aggregated value the threshold was checked against (count, distinct count, sum…).
     pub value: f64,
-    /// Number of observations in the window that fired.
+    /// Number of events behind the hit: those of the window that fired, where a chained
+    /// correlation's hit counts the events behind it.
     pub events: usize,
 }
 
@@ -128,12 +129,15 @@ struct Observation {
     record: String,
     /// Occurrences the record stands for (see [`occurrences`]).
     weight: u64,
+    /// Events behind the observation: its weight, or a chained hit's event count.
+    events: u64,
 }
 
 #[derive(Clone, Debug)]
 struct Entry {
     time_ms: i64,
     start_ms: i64,
+    events: u64,
     rule_pos: usize,
     text: Option<String>,
     number: Option<f64>,
@@ -254,7 +258,7 @@ fn observe(
     );
     let weight = occurrences(event);
     let time_ms = time.timestamp_millis();
-    Some(Observation { correlation: index, rule_pos, time_ms, start_ms: time_ms, sequence, group, text, number, record, weight })
+    Some(Observation { correlation: index, rule_pos, time_ms, start_ms: time_ms, sequence, group, text, number, record, weight, events: weight })
 }
 
 /// Builds the observations a hit of correlation `hit.correlation` gives the correlations that
@@ -277,6 +281,7 @@ fn observe_hit(set: &RuleSet, hit: &CorrelationAlert, sequence: u64, out: &mut V
                 number: None,
                 record: format!("correlation {}|{:?}|{}|{}", hit.correlation, hit.group, hit.first_ms, hit.last_ms),
                 weight: 1,
+                events: hit.events as u64,
             });
         }
     }
@@ -381,7 +386,7 @@ fn alert(def: &CorrelationDef, index: usize, group: &[String], series: &Series, 
         first_ms: series.entries.iter().map(|e| e.start_ms).min().unwrap_or(0),
         last_ms: series.entries.back().map_or(0, |e| e.time_ms),
         value,
-        events: series.entries.iter().map(|e| e.weight as usize).sum(),
+        events: series.entries.iter().map(|e| e.events as usize).sum(),
     }
 }
 
@@ -437,6 +442,7 @@ fn push(def: &CorrelationDef, index: usize, series: &mut Series, obs: Observatio
     series.entries.push_back(Entry {
         time_ms: obs.time_ms,
         start_ms: obs.start_ms,
+        events: obs.events,
         rule_pos: obs.rule_pos,
         text: obs.text,
         number: obs.number,
