@@ -136,21 +136,6 @@ fn count_json_documents(text: &str) -> usize {
     count
 }
 
-/// Prints the ECS documents of the file named by `TOCSIN_DUMP` (a helper for reading sample
-/// values by hand; run with `--ignored --nocapture`).
-#[test]
-#[ignore]
-fn dump_events() {
-    let Some(path) = std::env::var_os("TOCSIN_DUMP") else { return };
-    let (out, _) = decode_file(Path::new(&path));
-    for event in out.events.iter().take(std::env::var("TOCSIN_DUMP_MAX").ok().and_then(|n| n.parse().ok()).unwrap_or(5)) {
-        println!("{}", event.to_ecs());
-    }
-    for error in &out.errors {
-        println!("ERROR {error}");
-    }
-}
-
 fn evtx_sample(folder: &str, relative: &str) -> Option<PathBuf> {
     test_data(folder).map(|f| f.join(relative))
 }
