@@ -162,6 +162,19 @@ pub fn decode_reader(
         decode_tar(reader, &source, options, out, all, depth);
         return;
     }
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xef, 0xbb, 0xbf]) {
+        if depth >= MAX_ARCHIVE_DEPTH {
+            report_file_error(&source.path, "byte order marks nested too deeply; not decoded", out, all);
+            return;
+        }
+        // A byte order mark: UTF-16 text (PowerShell 5.1 writes `Out-File` exports so) is
+        // transcoded to UTF-8 as it streams, and the mark itself is dropped, so that the
+        // decoders see plain UTF-8. Offsets then count bytes of the UTF-8 text; lines and
+        // element positions are the file's own.
+        let text = encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(reader);
+        decode_reader(Box::new(BufReader::with_capacity(256 * 1024, text)), source, modified, options, out, all, depth + 1);
+        return;
+    }
     if head.starts_with(b"PK\x03\x04") || decode::evtx::sniff(&head) {
         // Zip archives and EVTX files need random access: read the member whole, within the cap.
         let mut data = Vec::new();

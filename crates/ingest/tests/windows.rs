@@ -595,6 +595,48 @@ fn winxml_wevtutil_export() {
     assert_eq!(reparsed["winlog"]["event_data"].as_object().unwrap().len(), 3);
 }
 
+/// The same export saved as UTF-16 (little and big endian, as PowerShell 5.1's `Out-File` and
+/// other tools write it) and as UTF-8 with a byte order mark gives the same events.
+#[test]
+fn winxml_export_in_other_encodings() {
+    let text = std::fs::read_to_string(local_data("windows/wevtutil-events.xml")).unwrap();
+    let decode = |name: &str, bytes: &[u8]| {
+        let mut out = Collect::default();
+        let stats = tocsin_ingest::decode_bytes_input(name, bytes, &Options::default(), &mut out);
+        (out, stats)
+    };
+    let fields = |out: &Collect| -> Vec<String> { out.events.iter().map(|e| format!("{:?} {:?}", e.timestamp, e.fields())).collect() };
+    let (plain, _) = decode("utf8.xml", text.as_bytes());
+
+    let mut utf16le = vec![0xff, 0xfe];
+    let mut utf16be = vec![0xfe, 0xff];
+    for unit in text.encode_utf16() {
+        utf16le.extend(unit.to_le_bytes());
+        utf16be.extend(unit.to_be_bytes());
+    }
+    let utf8_bom = [&[0xef, 0xbb, 0xbf][..], text.as_bytes()].concat();
+
+    for (name, bytes) in [("utf16le.xml", utf16le), ("utf16be.xml", utf16be), ("utf8-bom.xml", utf8_bom)] {
+        let (out, stats) = decode(name, &bytes);
+        assert_eq!(one_stats(&stats).format, Some(Format::WindowsXml), "{name}");
+        assert!(out.errors.is_empty(), "{name}: {:?}", out.errors);
+        assert_eq!(out.events.len(), 5, "{name}");
+        assert_eq!(fields(&out), fields(&plain), "{name}");
+    }
+}
+
+/// A file of nothing but byte order marks is reported, not followed without end.
+#[test]
+fn byte_order_marks_nested_too_deeply() {
+    let mut bytes = vec![0xff, 0xfe];
+    for _ in 0..64 {
+        bytes.extend(0xfeffu16.to_le_bytes());
+    }
+    let mut out = Collect::default();
+    tocsin_ingest::decode_bytes_input("boms.txt", &bytes, &Options::default(), &mut out);
+    assert!(out.errors.iter().any(|e| e.to_string().contains("byte order marks nested too deeply")), "{:?}", out.errors);
+}
+
 #[test]
 fn winxml_get_winevent_export_with_bad_element() {
     let path = local_data("windows/get-winevent-toxml.xml");
