@@ -2,9 +2,10 @@
 //!
 //! For each rule the index derives necessary conditions from its match tree: up to
 //! [`MAX_CLAUSES`] clauses, each a set of (field, literal) alternatives of which at least one
-//! must occur in the folded text of its field, or be all of it for a whole value. A rule is a candidate only when every one of its
-//! clauses has a hit, so `Image|endswith: \csi.exe` and `Company: Microsoft Corporation`
-//! together keep the rule away from every other Microsoft process. Keyword searches without a
+//! must occur in the folded text of its field, or be all of it for a whole value. A rule is a
+//! candidate only when every one of its clauses has a hit, so `Image|endswith: \csi.exe` and
+//! `Company: Microsoft Corporation` together keep the rule away from every other Microsoft
+//! process. Keyword searches without a
 //! field give clauses too; their literals are searched in the folded text of all the event's
 //! values.
 //!
@@ -47,8 +48,8 @@ struct Literal {
 }
 
 impl Literal {
-    /// Returns how rarely the literal is expected to be found, from 1 to 8. A whole value (`EventID:
-    /// 4624`) is rare however short; a substring is rarer the longer it is.
+    /// Returns how rarely the literal is expected to be found, from 1 to 8. A whole value
+    /// (`EventID: 4624`) is rare however short; a substring is rarer the longer it is.
     fn strength(&self) -> usize {
         if self.exact { 8 } else { self.text.len().min(8) }
     }
