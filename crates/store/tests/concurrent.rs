@@ -21,17 +21,20 @@ async fn child_writer() {
         return;
     };
     let store = Store::open(&url).await.expect("child opens the store");
-    // Start writing only when both children are ready, so that their writes overlap.
-    if let Ok(barrier) = std::env::var("TOCSIN_STORE_CHILD_BARRIER") {
-        let barrier = std::path::PathBuf::from(barrier);
-        std::fs::write(barrier.join(&tag), b"").unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::fs::read_dir(&barrier).unwrap().count() < 2 {
-            assert!(std::time::Instant::now() < deadline, "the other child writer never became ready");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+    let barrier = std::env::var("TOCSIN_STORE_CHILD_BARRIER").map(std::path::PathBuf::from).ok();
+
+    // Both children start together and meet again halfway. The second meeting makes the
+    // overlap certain: neither can finish before the other has written, whatever order the
+    // store's lock grants them.
+    if let Some(barrier) = &barrier {
+        meet(&barrier.join("ready"), &tag);
     }
     for i in 0..WRITES_PER_PROCESS {
+        if i == WRITES_PER_PROCESS / 2
+            && let Some(barrier) = &barrier
+        {
+            meet(&barrier.join("halfway"), &tag);
+        }
         let alert = AlertRecord::new(
             "concurrency",
             "concurrency test",
@@ -86,6 +89,17 @@ async fn two_processes_lose_nothing_postgres() {
     check_everything_arrived(&test.store).await;
 }
 
+/// Marks `tag` as arrived in the folder `point` and waits until both children have arrived.
+fn meet(point: &std::path::Path, tag: &str) {
+    std::fs::create_dir_all(point).unwrap();
+    std::fs::write(point.join(tag), b"").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_dir(point).unwrap().count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the other child writer never arrived at {}", point.display());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Runs two child writers against `url` at once and waits for both.
 fn run_children(url: &str) {
     let exe = std::env::current_exe().unwrap();
@@ -134,7 +148,8 @@ async fn check_everything_arrived(store: &Store) {
     assert!(report.is_intact(), "{:?}", report.problems);
     assert_eq!(report.entries, 4 * 2 * WRITES_PER_PROCESS as u64);
 
-    // The writers overlapped: the audit log switches between their actors more than once.
+    // The writers overlapped: the audit log switches between their actors more than once. The
+    // halfway meeting guarantees at least two switches.
     let entries = store.audit_entries(0, 10_000).await.unwrap();
     let switches = entries.windows(2).filter(|pair| pair[0].actor != pair[1].actor).count();
     assert!(switches > 1, "the two writers did not overlap (the actor changed {switches} times)");
