@@ -9,7 +9,7 @@ pub enum Status {
     Findings,
     /// 2: could not run: bad arguments, configuration or store.
     CouldNotRun,
-    /// 3: completed, but some input could not be decoded.
+    /// 3: completed, but some input could not be decoded, or a rule was rejected.
     DecodeErrors,
 }
 
@@ -19,7 +19,8 @@ Exit status:
   1  completed with alerts at or above --fail-on LEVEL (only with that flag); audit-log
      verify found tampering; rules test had failing cases
   2  could not run: bad arguments, configuration or store
-  3  completed, but some input could not be decoded";
+  3  completed, but some input could not be decoded, or (hunt, rules check) a rule was
+     rejected";
 
 impl From<Status> for ExitCode {
     fn from(status: Status) -> ExitCode {

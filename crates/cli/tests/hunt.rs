@@ -203,6 +203,31 @@ fn fail_on_sets_exit_status() {
     assert_eq!(critical.status.code(), Some(0));
 }
 
+/// A rule that cannot load is named on stderr, the hunt runs with the others, and the exit
+/// status shows that some input was not read.
+#[test]
+fn rejected_rule_sets_exit_status() {
+    let home = tempfile::tempdir().unwrap();
+    let rules = home.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("bad.yml"),
+        "title: Bad\nlogsource: { product: linux }\ndetection:\n  selection:\n    CommandLine|nosuchmod: x\n  condition: selection\n",
+    )
+    .unwrap();
+    let log = home.path().join("auth.log");
+    std::fs::write(&log, "Nov 14 10:00:00 web-01 sshd[42]: Failed password for alice from 198.51.100.9 port 50000 ssh2\n").unwrap();
+
+    let output = tocsin(home.path()).args(["hunt", "--no-store", "--format", "json", "--rules"]).arg(&rules).arg(&log).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("bad.yml"), "{stderr}");
+    assert!(stderr.contains("nosuchmod"), "{stderr}");
+
+    let clean = tocsin(home.path()).args(["hunt", "--no-store", "--format", "json"]).arg(&log).output().unwrap();
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stderr));
+}
+
 #[test]
 fn suppression_marks_alerts() {
     let Some(dir) = test_data("loghub/OpenSSH") else { return };
@@ -351,7 +376,7 @@ mod hand_made {
     }
 
     /// Five failed passwords and then a login from one address fire "SSH Login After Failed
-    /// Attempts" with all six lines as evidence; one mistyped password before a login does not.
+    /// Attempts" with all six lines as evidence. One mistyped password before a login does not.
     #[test]
     fn login_after_five_failures() {
         let mut lines: Vec<String> = (0..5)

@@ -105,11 +105,13 @@ pub fn run(cli: &Cli, args: &HuntArgs, config: &Config) -> Result<Status> {
         }
     }
 
-    let decode_failed = stats.iter().any(|s| s.errors > 0);
+    // A rejected rule is input that could not be read, as an undecodable record is: the hunt
+    // went on without it, and a script must be able to tell.
+    let input_failed = stats.iter().any(|s| s.errors > 0) || report.rejected() > 0;
     let findings = args.fail_on.is_some_and(|level| shown.iter().any(|a| a.suppressed_by.is_none() && a.rule.level >= level));
     Ok(if findings {
         Status::Findings
-    } else if decode_failed {
+    } else if input_failed {
         Status::DecodeErrors
     } else {
         Status::Completed
