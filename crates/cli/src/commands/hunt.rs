@@ -197,6 +197,20 @@ fn write_csv(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
     csv.flush()
 }
 
+/// The entities a table row shows, with their labels. These are all the fields that separate
+/// alerts (`tocsin_detect::ENTITY_FIELDS`), so two rows of one rule never look the same.
+const TABLE_ENTITIES: &[(&str, &str)] = &[
+    ("host.name", "host"),
+    ("user.name", "user"),
+    ("source.ip", "source"),
+    ("destination.ip", "destination"),
+    ("cloud.account.id", "account"),
+    ("cloud.instance.id", "instance"),
+    ("aws.access_key_id", "key"),
+    ("process.executable", "process"),
+    ("file.path", "file"),
+];
+
 /// Writes alerts grouped by rule, one line per distinct set of entities.
 fn write_table(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
     let mut by_rule: BTreeMap<(std::cmp::Reverse<Level>, &str), Vec<&Alert>> = BTreeMap::new();
@@ -209,10 +223,10 @@ fn write_table(out: &mut impl Write, alerts: &[&Alert]) -> io::Result<()> {
         writeln!(out, "[{}] {} ({}, {})", level.0, sanitize(title), plural(group.len() as u64, "alert"), plural(occurrences, "occurrence"))?;
         for alert in group {
             let mut entities = Vec::new();
-            for field in ["host.name", "user.name", "source.ip", "cloud.instance.id", "aws.access_key_id", "process.executable"] {
+            for (field, label) in TABLE_ENTITIES {
                 let text = entity_text(alert, field);
                 if !text.is_empty() {
-                    entities.push(format!("{}={}", field.split('.').next().unwrap_or(field), text));
+                    entities.push(format!("{label}={text}"));
                 }
             }
             let when = match (alert.first_seen, alert.last_seen) {
@@ -421,4 +435,15 @@ fn alert_record(alert: &Alert) -> AlertRecord {
     );
     debug_assert_eq!(record.id, alert.id, "detect and store compute the same alert id");
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_shows_every_entity_field() {
+        let shown: Vec<&str> = TABLE_ENTITIES.iter().map(|(field, _)| *field).collect();
+        assert_eq!(shown, tocsin_detect::ENTITY_FIELDS);
+    }
 }
