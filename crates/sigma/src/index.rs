@@ -1,9 +1,9 @@
 //! Rule indexing: which rules can still match an event.
 //!
 //! For each rule the index derives necessary conditions from its match tree: up to
-//! [`MAX_CLAUSES`] clauses, each a set of (field, literal) alternatives of which at least one
-//! must occur in the folded text of its field, or be all of it for a whole value. A rule is a
-//! candidate only when every one of its clauses has a hit, so `Image|endswith: \csi.exe` and
+//! [`MAX_CLAUSES`] clauses, each a set of (field, literal) alternatives. At least one literal
+//! of a clause must occur in the folded text of its field, or be all of it for a whole value.
+//! A rule is a candidate only when every one of its clauses has a hit, so `Image|endswith: \csi.exe` and
 //! `Company: Microsoft Corporation` together keep the rule away from every other Microsoft
 //! process. Keyword searches without a
 //! field give clauses too; their literals are searched in the folded text of all the event's
@@ -79,10 +79,10 @@ fn required_clauses(node: &Node) -> Vec<Clause> {
 /// most events, so it costs search time and filters out almost nothing.
 fn indexed_clauses(node: &Node) -> Vec<Clause> {
     let mut clauses = required_clauses(node);
-    let mut kept = 0;
+    let mut position = 0;
     clauses.retain(|clause| {
-        kept += 1;
-        kept == 1 || weakest(clause) >= MIN_EXTRA_STRENGTH
+        position += 1;
+        position == 1 || weakest(clause) >= MIN_EXTRA_STRENGTH
     });
     clauses
 }

@@ -438,10 +438,10 @@ fn resolve_correlation(
         let inner_def = &chained.defs[inner];
         let mut map = Vec::with_capacity(group_by.len());
         for field in &group_by {
-            let wanted = fields.name(field.per_rule[position]);
-            let Some(j) = inner_def.group_by.iter().position(|g| g.name == wanted) else {
+            let group_field = fields.name(field.per_rule[position]);
+            let Some(j) = inner_def.group_by.iter().position(|g| g.name == group_field) else {
                 let reason = format!(
-                    "group-by field `{wanted}` is not a group-by field of the chained correlation `{}`",
+                    "group-by field `{group_field}` is not a group-by field of the chained correlation `{}`",
                     correlation.rules[position]
                 );
                 return Err(located(ErrorKind::Unsupported(reason)));

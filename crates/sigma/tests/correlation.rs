@@ -329,7 +329,7 @@ fn chained_correlation_streams_like_batch() {
 }
 
 #[test]
-fn chained_correlation_generates_inner_hits_when_asked() {
+fn chained_correlation_with_generate() {
     let text = FAILED_THEN_SUCCESS.replacen("    timespan: 10m\nlevel: high", "    timespan: 10m\n    generate: true\nlevel: high", 1);
     let set = rules(&[&text]);
 
