@@ -4,7 +4,6 @@
 //! checkout) into memory first, so that only parsing is measured.
 //! Run: `cargo bench -p tocsin-ingest --bench evtx`.
 
-use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, Criterion, Throughput};
 use evtx::{EvtxParser, ParserSettings};
@@ -13,23 +12,11 @@ use tocsin_ingest::{decode, Context, FileStats, Options, Output, RecordError};
 
 const FOLDERS: &[&str] = &["sbousseaden-evtx-attack-samples", "evtx-to-mitre-attack", "deepbluecli", "sigma-regression-data"];
 
-fn evtx_files(folder: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            evtx_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
-}
-
 fn load_samples() -> Vec<(String, Vec<u8>)> {
     let root = tocsin_testdata::bench_data().expect("set TOCSIN_TEST_DATA to the sample data folder");
     let mut paths = Vec::new();
     for folder in FOLDERS {
-        evtx_files(&root.join(folder), &mut paths);
+        paths.extend(tocsin_testdata::files_with_extension(&root.join(folder), "evtx"));
     }
     paths.sort();
     paths.into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).expect("sample is readable"))).collect()

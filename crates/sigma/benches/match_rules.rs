@@ -10,29 +10,17 @@
 //! - `otrf_windows`: the Windows logs of the OTRF Security Datasets (nxlog JSON lines), which
 //!   mix ordinary and attack events from lab hosts and carry a long rendered `Message`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tocsin_event::{Event, Evidence, Schema, SourceRef, Value};
 use tocsin_sigma::{events_from_evtx_json, RuleSet, RuleSetBuilder, Scratch};
-
-fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable data folder") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            collect_json(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
+use tocsin_testdata::files_with_extension;
 
 /// Reads the nxlog JSON-lines files inside the zip archives under `dir` as Windows events.
 fn otrf_events(dir: &Path, limit: usize) -> Vec<Event> {
-    let mut archives = Vec::new();
-    collect_ext(dir, "zip", &mut archives);
-    archives.sort();
+    let archives = files_with_extension(dir, "zip");
     let mut events = Vec::new();
     for archive in archives {
         let file = std::fs::File::open(&archive).expect("readable archive");
@@ -62,22 +50,9 @@ fn otrf_events(dir: &Path, limit: usize) -> Vec<Event> {
     events
 }
 
-fn collect_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable data folder") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            collect_ext(&path, ext, out);
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
-}
-
 /// Decodes every `.evtx` file under `dir` with the decoder `tocsin hunt` uses.
 fn evtx_events(dir: &Path) -> Vec<Event> {
-    let mut files = Vec::new();
-    collect_ext(dir, "evtx", &mut files);
-    files.sort();
+    let files = files_with_extension(dir, "evtx");
     let mut out = tocsin_ingest::Collect::default();
     for file in &files {
         tocsin_ingest::decode_path(file, &tocsin_ingest::Options::default(), &mut out);
@@ -101,9 +76,7 @@ fn bench(c: &mut Criterion) {
         eprintln!("skipped match_rules: TOCSIN_TEST_DATA is not set and no sample folder is beside the checkout");
         return;
     };
-    let mut files = Vec::new();
-    collect_json(&data.join("sigma-regression-data"), &mut files);
-    files.sort();
+    let files = files_with_extension(&data.join("sigma-regression-data"), "json");
     let samples: Vec<Event> = files.iter().flat_map(|f| events_from_evtx_json(f).expect("sample JSON")).collect();
     let otrf = otrf_events(&data.join("otrf-security-datasets/datasets/atomic/windows"), 50_000);
     let evtx = evtx_events(&data);

@@ -13,7 +13,6 @@
 //! that lazily built automata and regexes are not counted. Callgrind's total divided by the
 //! number of events is the instructions per event.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tocsin_event::Event;
@@ -26,9 +25,7 @@ fn main() {
     };
     let passes: usize = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(20);
 
-    let mut files = Vec::new();
-    collect_evtx(&data, &mut files);
-    files.sort();
+    let files = tocsin_testdata::files_with_extension(&data, "evtx");
     let mut decoded = tocsin_ingest::Collect::default();
     for file in &files {
         tocsin_ingest::decode_path(file, &tocsin_ingest::Options::default(), &mut decoded);
@@ -70,14 +67,3 @@ fn measured(set: &RuleSet, events: &[Event], passes: usize, scratch: &mut Scratc
     hits
 }
 
-fn collect_evtx(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_evtx(&path, out);
-        } else if path.extension().is_some_and(|e| e == "evtx") {
-            out.push(path);
-        }
-    }
-}

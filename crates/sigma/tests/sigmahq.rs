@@ -97,8 +97,7 @@ fn indexed_matches_unindexed_on_samples() {
         builder.add_path(&root.join(folder)).unwrap();
     }
     let (set, _report) = builder.build();
-    let mut files = Vec::new();
-    collect_ext(&data.join("sigma-regression-data"), "json", &mut files);
+    let files = tocsin_testdata::files_with_extension(&data.join("sigma-regression-data"), "json");
     let mut events = 0;
     let mut hits = 0;
     for file in files {
@@ -122,9 +121,7 @@ fn indexed_matches_unindexed_on_evtx_samples() {
     let mut builder = RuleSetBuilder::new();
     builder.add_path(&data.join("sigmahq-rules/rules/windows")).unwrap();
     let (set, _report) = builder.build();
-    let mut files = Vec::new();
-    collect_ext(&data, "evtx", &mut files);
-    files.sort();
+    let files = tocsin_testdata::files_with_extension(&data, "evtx");
     let mut out = tocsin_ingest::Collect::default();
     for file in &files {
         tocsin_ingest::decode_path(file, &tocsin_ingest::Options::default(), &mut out);
@@ -165,13 +162,3 @@ fn cleared_log_rules_read_userdata_channel() {
     assert_eq!(count(general), 89);
 }
 
-fn collect_ext(dir: &std::path::Path, ext: &str, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect_ext(&path, ext, out);
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
-}

@@ -39,6 +39,27 @@ pub fn bench_data() -> Option<PathBuf> {
     beside.is_dir().then_some(beside)
 }
 
+/// Returns the files under `dir`, at any depth, whose names end in `.{extension}`, sorted. An
+/// unreadable folder gives no files.
+pub fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    collect(dir, extension, &mut files);
+    files.sort();
+    files
+}
+
+fn collect(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, extension, out);
+        } else if path.extension().is_some_and(|e| e == extension) {
+            out.push(path);
+        }
+    }
+}
+
 /// Prints a skip notice and appends it to the file named by `TOCSIN_SKIP_LOG`, which
 /// `scripts/test` lists at the end of the run (the test harness hides a passing test's output).
 pub fn note_skip(line: &str) {
