@@ -113,9 +113,22 @@ impl Event {
     /// schema's alias table (`process.command_line` finds Sysmon `CommandLine`), then by its
     /// path in the ECS document (`winlog.event_data.CommandLine`).
     pub fn get(&self, name: &str) -> Option<&Value> {
-        if let Some(value) = self.get_source(name) {
-            return Some(value);
+        self.get_source(name).or_else(|| self.get_ecs(name))
+    }
+
+    /// Looks up a field like [`Event::get`], except that when the event has the source name
+    /// twice the later field wins. Decoders put a Windows event's System fields before its
+    /// EventData and UserData, so this reads the data: event 104 names the cleared log
+    /// `Channel` in its UserData, beside the System `Channel`. Sigma rules read fields so.
+    pub fn get_last(&self, name: &str) -> Option<&Value> {
+        match self.fields.iter().rev().find(|f| f.name == name) {
+            Some(field) => Some(&field.value),
+            None => self.get_ecs(name),
         }
+    }
+
+    /// Looks up an ECS name through the alias table, then as a path in the ECS document.
+    fn get_ecs(&self, name: &str) -> Option<&Value> {
         if name == "@timestamp" {
             return None;
         }
@@ -150,6 +163,18 @@ impl Serialize for Event {
 mod tests {
     use super::*;
     use crate::SourceRef;
+
+    #[test]
+    fn get_last_prefers_later_field() {
+        let mut event = Event::new(Schema::Windows, Evidence::record(SourceRef::new("test"), 1));
+        event.push("Channel", "System");
+        event.push("Computer", "dc01");
+        event.push("Channel", "Application");
+
+        assert_eq!(event.get_str("Channel"), Some("System"));
+        assert_eq!(event.get_last("Channel").and_then(Value::as_str), Some("Application"));
+        assert_eq!(event.get_last("host.name").and_then(Value::as_str), Some("dc01"));
+    }
 
     fn sysmon() -> Event {
         let mut event = Event::new(Schema::Windows, Evidence::record(SourceRef::new("a.evtx"), 7));

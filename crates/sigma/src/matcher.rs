@@ -227,27 +227,15 @@ fn lowercase_ascii(bytes: &mut [u8]) {
 impl<'a> EvalCtx<'a> {
     /// Looks up a field by its rule name, trying the log source's rename when it is missing.
     ///
-    /// When the event has the name twice, the later field wins: decoders put a Windows event's
-    /// System fields before its EventData and UserData, and rules mean the data. Event 104
-    /// names the cleared log `Channel` in its UserData, which the log-clearing rules test,
-    /// while log-source routing reads the System `Channel`.
+    /// When the event has the name twice, the later field wins ([`Event::get_last`]): rules
+    /// read a Windows event's data, while log-source routing reads its System fields.
     pub fn lookup(&self, id: FieldId) -> Option<&'a Value> {
         let name = self.fields.name(id);
-        if let Some(value) = self.get(name) {
+        if let Some(value) = self.event.get_last(name) {
             return Some(value);
         }
         let mapped = self.field_map.iter().find(|(from, _)| *from == name)?.1;
-        self.get(mapped)
-    }
-
-    /// Looks up a field by source name, the last one of that name first, then as an ECS
-    /// alias (see [`Self::lookup`]).
-    fn get(&self, name: &str) -> Option<&'a Value> {
-        let event = self.event;
-        match event.fields().iter().rev().find(|field| field.name.as_str() == name) {
-            Some(field) => Some(&field.value),
-            None => event.get(name),
-        }
+        self.event.get_last(mapped)
     }
 
     /// Fills the slots of all event fields that some rule names, in one pass over the event.
