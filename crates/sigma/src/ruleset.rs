@@ -544,8 +544,8 @@ pub struct RuleSet {
     /// Total literal patterns over all bucket automata.
     pattern_count: u32,
     pub(crate) correlations: Vec<CorrelationDef>,
-    /// Tells the rule sets of one process apart, so that a [`Scratch`] used with another set
-    /// drops what it remembered about this one's field ids.
+    /// Number unique to this rule set within the process, so that a [`Scratch`] used with
+    /// another set drops the field ids it cached for this one.
     serial: u64,
 }
 
